@@ -1,0 +1,83 @@
+"""Settings: defaults < .env < environment < explicit arguments. Read once, passed down."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path("~/.local/share/assistant")
+LIBRARY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant, with the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    home: Path = Field(DEFAULT_HOME, description="data directory (ASSISTANT_HOME)")
+    library: str = Field("default", description="library (collection) name")
+    embedder: str = Field(
+        "local-minilm",
+        description="'local-minilm' (bundled ONNX model) or 'openai:<model>'",
+    )
+    model_dir: Path | None = Field(
+        None, description="your own ONNX model directory (model.onnx + tokenizer.json)"
+    )
+    embed_batch_size: int = Field(8, gt=0, le=256)
+    chunk_tokens: int = Field(200, gt=16, le=8192, description="target chunk size, cl100k tokens")
+    chunk_overlap: int = Field(30, ge=0, description="overlap between chunks, cl100k tokens")
+    top_k: int = Field(6, gt=0, le=100)
+    fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
+    fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")
+    max_file_bytes: int = Field(100_000_000, gt=0, description="size cap for one file")
+    engine: Literal["auto", "extractive", "openai"] = "auto"
+    chat_model: str | None = Field(None, description="LLM model name; None: built-in default")
+    openai_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        repr=False,
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_timeout: float = Field(60.0, gt=0, description="seconds for one LLM request")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("model_dir", mode="after")
+    @classmethod
+    def _expand_model_dir(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @field_validator("library")
+    @classmethod
+    def _valid_library(cls, value: str) -> str:
+        return check_library_name(value)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+
+def check_library_name(name: str) -> str:
+    """Return the name if chroma accepts it as a collection name, else raise ValueError."""
+    if not LIBRARY_NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"library name {name!r} is not valid: use 3-63 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name

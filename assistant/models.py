@@ -1,0 +1,145 @@
+"""Data that crosses module boundaries. Models hold data and validation, never I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+def sha256_hex(*parts: str) -> str:
+    """Hex sha256 of the parts joined by NUL, so ('ab', 'c') and ('a', 'bc') differ."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+class Document(BaseModel):
+    """What a loader read: text plus whatever metadata the source carried. Not yet cleaned."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="identity of the source: absolute path, URL, or path#item")
+    text: str
+    format: str = Field(description="txt, md, html, json, jsonl, pdf or text")
+    title: str | None = None
+    url: str | None = None
+    date: date | None = None
+    author: str | None = None
+    raw_hash: str = Field("", description="sha256 of the raw bytes the text came from")
+
+
+class Article(BaseModel):
+    """A cleaned article, as the library keeps it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="sha256(source)[:16]: stable while the source stays the same")
+    source: str
+    title: str
+    text: str = Field(description="cleaned text; chunk and citation offsets point into it")
+    format: str = "text"
+    url: str | None = None
+    date: date | None = None
+    author: str | None = None
+    credits: list[str] = Field(default_factory=list, description="e.g. agencies in 'Source(s):'")
+    content_hash: str = Field(description="sha256 of the cleaned text")
+    raw_hash: str = ""
+    ingested_at: datetime | None = None
+    n_chunks: int = 0
+
+    @staticmethod
+    def id_for(source: str) -> str:
+        """The article id for a source."""
+        return sha256_hex("article", source)[:16]
+
+
+class Chunk(BaseModel):
+    """A token-sized span of an article; text == article.text[start:end]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="sha256(content_hash, chunker, index): stable across runs")
+    article_id: str
+    index: int = Field(ge=0)
+    text: str
+    start: int = Field(ge=0, description="character offset in the cleaned article")
+    end: int = Field(ge=0)
+    n_tokens: int = Field(ge=0)
+
+
+class Hit(BaseModel):
+    """A chunk found for a query, with its score (higher is better)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk: Chunk
+    score: float
+
+
+class IngestStatus(StrEnum):
+    """What ingesting one source did."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+class IngestItem(BaseModel):
+    """The outcome for one source (a file, URL, or one object of a JSON file)."""
+
+    source: str
+    status: IngestStatus
+    article_id: str | None = None
+    title: str | None = None
+    n_chunks: int = 0
+    reason: str | None = Field(None, description="why it failed, or what it duplicates")
+
+
+class IngestReport(BaseModel):
+    """The outcome of one ingest call."""
+
+    library: str
+    items: list[IngestItem] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: IngestStatus) -> int:
+        """How many items ended with this status."""
+        return sum(1 for item in self.items if item.status is status)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def counts(self) -> dict[str, int]:
+        """Items per status, every status present."""
+        return {status.value: self.count(status) for status in IngestStatus}
+
+    @property
+    def failed(self) -> list[IngestItem]:
+        """The items that failed."""
+        return [item for item in self.items if item.status is IngestStatus.FAILED]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+    def summary(self) -> str:
+        """One line: the counts, and whether anything failed."""
+        parts = [f"{n} {name}" for name, n in self.counts.items() if n]
+        text = ", ".join(parts) if parts else "nothing to ingest"
+        if self.failed:
+            text += f" -- {len(self.failed)} source(s) FAILED, see reasons above"
+        return f"{text} ({self.seconds:.1f}s)"
+
+
+class LibraryInfo(BaseModel):
+    """A library and what built it."""
+
+    name: str
+    embedder: str
+    dim: int
+    n_articles: int = 0
+    n_chunks: int = 0
+    created_at: datetime | None = None
