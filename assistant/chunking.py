@@ -98,8 +98,10 @@ def _pack(counts: Sequence[int], target: int, overlap: int) -> list[tuple[int, i
         if last + 1 >= len(counts):
             break
         # Start the next chunk with trailing sentences worth at most `overlap` tokens.
+        # The carried sentences must leave room for the next new one, so chunks always advance.
+        room = target - counts[last + 1] - 1
         nxt, carried = last + 1, 0
-        while nxt - 1 > first and carried + counts[nxt - 1] + 1 <= overlap:
+        while nxt - 1 > first and carried + counts[nxt - 1] + 1 <= min(overlap, room):
             nxt -= 1
             carried += counts[nxt] + 1
         first = nxt

@@ -17,7 +17,11 @@ class Settings(BaseSettings):
     """Every knob of the assistant, with the environment variable that sets it."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="ASSISTANT_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        populate_by_name=True,
     )
 
     home: Path = Field(DEFAULT_HOME, description="data directory (ASSISTANT_HOME)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -24,7 +24,7 @@ class Document(BaseModel):
     format: str = Field(description="txt, md, html, json, jsonl, pdf or text")
     title: str | None = None
     url: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
     author: str | None = None
     raw_hash: str = Field("", description="sha256 of the raw bytes the text came from")
 
@@ -38,14 +38,15 @@ class Article(BaseModel):
     source: str
     title: str
     text: str = Field(description="cleaned text; chunk and citation offsets point into it")
+    origin: str = Field("", description="the file or URL it was read from")
     format: str = "text"
     url: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
     author: str | None = None
     credits: list[str] = Field(default_factory=list, description="e.g. agencies in 'Source(s):'")
     content_hash: str = Field(description="sha256 of the cleaned text")
     raw_hash: str = ""
-    ingested_at: datetime | None = None
+    ingested_at: dt.datetime | None = None
     n_chunks: int = 0
 
     @staticmethod
@@ -142,4 +143,4 @@ class LibraryInfo(BaseModel):
     dim: int
     n_articles: int = 0
     n_chunks: int = 0
-    created_at: datetime | None = None
+    created_at: dt.datetime | None = None

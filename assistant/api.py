@@ -1,0 +1,229 @@
+"""The typed Python API. The CLI and the UI call this and nothing below it.
+
+>>> from assistant import Assistant
+>>> report = Assistant().ingest("article.html")            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.catalog import Catalog
+from assistant.config import Settings, check_library_name
+from assistant.embeddings import Embedder, OnnxEmbedder, OpenAIEmbedder
+from assistant.errors import ConfigError, NotFoundError
+from assistant.ingest import load_text
+from assistant.library import IngestOptions, Library, Progress
+from assistant.models import Article, Chunk, IngestReport, LibraryInfo
+from assistant.store import ChromaStore, VectorStore, chroma_client
+from assistant.tokens import Tokenizer, default_tokenizer
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+
+
+def samples_dir() -> Path:
+    """The folder of sample articles bundled with the package."""
+    return SAMPLES_DIR
+
+
+class Assistant:
+    """Ingest articles into libraries, list and remove them; later: ask and summarize.
+
+    `Assistant()` reads settings from the environment and `.env`; keyword arguments override
+    them, e.g. `Assistant(home="/tmp/lib", library="news")`. Nothing heavy is loaded until used.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        tokenizer: Tokenizer | None = None,
+        **overrides: Any,
+    ) -> None:
+        if settings is None:
+            settings = Settings(**overrides)
+        elif overrides:
+            settings = Settings(**{**settings.model_dump(), **overrides})
+        self.settings = settings
+        self._embedder = embedder
+        self._tokenizer = tokenizer
+        self._catalog: Catalog | None = None
+        self._client: Any = None
+        self._libraries: dict[str, Library] = {}
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Assistant:
+        """An assistant built from explicit settings."""
+        return cls(settings)
+
+    # Parts, built once on first use
+
+    @property
+    def catalog(self) -> Catalog:
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = Catalog(self.settings.home / "catalog.sqlite3")
+            return self._catalog
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = build_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        if self._tokenizer is None:
+            self._tokenizer = default_tokenizer()
+        return self._tokenizer
+
+    def _store(self, name: str) -> VectorStore:
+        with self._lock:
+            if self._client is None:
+                self._client = chroma_client(self.settings.home)
+            return ChromaStore(self._client, name)
+
+    def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
+        """A library by name (the configured one by default), created on first ingest."""
+        name = check_library(name or self.settings.library)
+        with self._lock:
+            if name not in self._libraries:
+                if must_exist and self.catalog.library(name) is None:
+                    known = ", ".join(r.name for r in self.catalog.libraries()) or "none yet"
+                    raise NotFoundError(
+                        f"library {name!r} does not exist (libraries: {known}); "
+                        "create it with `assistant ingest PATH --library NAME`"
+                    )
+                self._libraries[name] = Library(
+                    name,
+                    catalog=self.catalog,
+                    store=self._store(name),
+                    embedder=self.embedder,
+                    tokenizer=self.tokenizer,
+                    chunk_tokens=self.settings.chunk_tokens,
+                    chunk_overlap=self.settings.chunk_overlap,
+                )
+            return self._libraries[name]
+
+    # Ingest
+
+    def ingest(
+        self,
+        *inputs: str | Path,
+        library: str | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest files, folders and http(s) URLs. Bad sources are reported, never raised.
+
+        >>> Assistant().ingest("news/", include=["*.html"]).counts      # doctest: +SKIP
+        {'added': 12, 'updated': 0, 'unchanged': 0, 'duplicate': 1, 'failed': 0}
+        """
+        options = IngestOptions(
+            include=tuple(include),
+            exclude=tuple(exclude),
+            fetch_timeout=self.settings.fetch_timeout,
+            fetch_max_bytes=self.settings.fetch_max_bytes,
+            max_file_bytes=self.settings.max_file_bytes,
+        )
+        return self.library(library).ingest(list(inputs), options, progress)
+
+    def ingest_text(
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        library: str | None = None,
+    ) -> IngestReport:
+        """Ingest an article given as a string."""
+        document = load_text(text, title=title, source=source, url=url)
+        return self.library(library).ingest_documents([document])
+
+    def ingest_samples(self, library: str | None = None) -> IngestReport:
+        """Ingest the sample articles bundled with the package."""
+        return self.ingest(samples_dir(), library=library)
+
+    # Articles
+
+    def articles(self, library: str | None = None) -> list[Article]:
+        """The articles of a library (text omitted)."""
+        return self.library(library, must_exist=True).articles()
+
+    def article(self, article_id: str, library: str | None = None) -> Article:
+        """One article with its full cleaned text; `article_id` may be a unique prefix."""
+        return self.library(library, must_exist=True).article(article_id)
+
+    def chunks(self, article_id: str, library: str | None = None) -> list[Chunk]:
+        """An article's chunks, in order."""
+        return self.library(library, must_exist=True).chunks(article_id)
+
+    def delete(self, article_id: str, library: str | None = None) -> Article:
+        """Remove an article and its chunks."""
+        return self.library(library, must_exist=True).delete(article_id)
+
+    def libraries(self) -> list[LibraryInfo]:
+        """Every library under ASSISTANT_HOME with its size and embedder."""
+        out = []
+        for row in self.catalog.libraries():
+            n_articles, n_chunks = self.catalog.count(row.name)
+            out.append(
+                LibraryInfo(
+                    name=row.name,
+                    embedder=row.embedder,
+                    dim=row.dim,
+                    n_articles=n_articles,
+                    n_chunks=n_chunks,
+                    created_at=row.created_at,
+                )
+            )
+        return out
+
+
+def check_library(name: str) -> str:
+    """The name, or a ConfigError saying what a valid name looks like."""
+    try:
+        return check_library_name(name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    choice = settings.embedder.strip()
+    if choice == "local-minilm":
+        if settings.model_dir is not None:
+            return OnnxEmbedder.from_dir(settings.model_dir, batch_size=settings.embed_batch_size)
+        return OnnxEmbedder.bundled(batch_size=settings.embed_batch_size)
+    if choice.startswith("openai:"):
+        model = choice.split(":", 1)[1] or "text-embedding-3-small"
+        return OpenAIEmbedder(openai_client(settings), model=model)
+    raise ConfigError(
+        f"ASSISTANT_EMBEDDER={choice!r} is not known: use 'local-minilm' or 'openai:MODEL' "
+        "(e.g. openai:text-embedding-3-small)"
+    )
+
+
+def openai_client(settings: Settings) -> Any:
+    """An `openai.OpenAI` client for the configured endpoint."""
+    if not settings.openai_api_key and not settings.openai_base_url:
+        raise ConfigError(
+            "an OpenAI-compatible endpoint is needed: set OPENAI_API_KEY, or OPENAI_BASE_URL "
+            "for a local server (Ollama, vLLM, llama.cpp)"
+        )
+    import openai
+
+    return openai.OpenAI(
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=2,
+    )

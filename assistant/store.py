@@ -1,0 +1,194 @@
+"""Vector stores: the VectorStore protocol and ChromaStore (embedded on disk, or a server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.embeddings import Vectors
+from assistant.errors import ConfigError, NotFoundError
+from assistant.models import Chunk, Hit
+
+
+class VectorStore(Protocol):
+    """Chunks with their vectors, searchable by vector. One store holds one library."""
+
+    def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None: ...
+
+    def delete(self, chunk_ids: Sequence[str]) -> None: ...
+
+    def query(
+        self, vector: Sequence[float], k: int, article_ids: Sequence[str] | None = None
+    ) -> list[Hit]: ...
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+
+    def ids(self) -> set[str]: ...
+
+    def count(self) -> int: ...
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "article_id": chunk.article_id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "n_tokens": chunk.n_tokens,
+    }
+
+
+def _chunk(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        article_id=str(meta["article_id"]),
+        index=int(meta["index"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        n_tokens=int(meta["n_tokens"]),
+    )
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def chroma_client(home: Path, url: str | None = None) -> Any:
+    """A chroma client: embedded under `home`, or a server at `url` (http://host:port)."""
+    import chromadb
+
+    if url:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"ASSISTANT_CHROMA_URL {url!r} is not an http(s)://host:port URL")
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=_chroma_settings(),
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(home / "chroma"), settings=_chroma_settings())
+
+
+class ChromaStore:
+    """A chroma collection in cosine space. We always pass our own vectors, never chroma's."""
+
+    def __init__(self, client: Any, name: str, *, create: bool = True) -> None:
+        self._client = client
+        self.name = name
+        if create:
+            self._collection = client.get_or_create_collection(
+                name=name,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        else:
+            try:
+                self._collection = client.get_collection(name=name, embedding_function=None)
+            except Exception as error:  # chroma raises several types for a missing collection
+                raise NotFoundError(f"library {name!r} has no vector collection") from error
+        self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+
+    def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        """Add (or overwrite) chunks with their vectors."""
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        for first in range(0, len(chunks), self._max_batch):
+            part = chunks[first : first + self._max_batch]
+            self._collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=np.asarray(vectors[first : first + self._max_batch], dtype=np.float32),
+                documents=[c.text for c in part],
+                metadatas=[_metadata(c) for c in part],
+            )
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        """Remove chunks; unknown ids are ignored."""
+        ids = list(chunk_ids)
+        for first in range(0, len(ids), self._max_batch):
+            self._collection.delete(ids=ids[first : first + self._max_batch])
+
+    def query(
+        self, vector: Sequence[float], k: int, article_ids: Sequence[str] | None = None
+    ) -> list[Hit]:
+        """The k nearest chunks, best first; score is cosine similarity."""
+        if article_ids is not None and not article_ids:
+            return []
+        where: dict[str, Any] | None = None
+        if article_ids is not None:
+            ids = list(article_ids)
+            where = {"article_id": ids[0]} if len(ids) == 1 else {"article_id": {"$in": ids}}
+        count = self.count()
+        if count == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, count),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits: list[Hit] = []
+        for chunk_id, text, meta, distance in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            hits.append(Hit(chunk=_chunk(chunk_id, text, meta), score=1.0 - float(distance)))
+        return hits
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked; missing ids are skipped."""
+        if not chunk_ids:
+            return []
+        found: dict[str, Chunk] = {}
+        ids = list(chunk_ids)
+        for first in range(0, len(ids), self._max_batch):
+            result = self._collection.get(
+                ids=ids[first : first + self._max_batch], include=["documents", "metadatas"]
+            )
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            ):
+                found[chunk_id] = _chunk(chunk_id, text, meta)
+        return [found[i] for i in ids if i in found]
+
+    def ids(self) -> set[str]:
+        """Every chunk id in the collection."""
+        out: set[str] = set()
+        offset, page = 0, 10_000
+        while True:
+            result = self._collection.get(include=[], limit=page, offset=offset)
+            out.update(result["ids"])
+            if len(result["ids"]) < page:
+                return out
+            offset += page
+
+    def iter_chunks(self, page: int = 2000) -> Iterable[Chunk]:
+        """Every chunk, page by page."""
+        offset = 0
+        while True:
+            result = self._collection.get(
+                include=["documents", "metadatas"], limit=page, offset=offset
+            )
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            ):
+                yield _chunk(chunk_id, text, meta)
+            if len(result["ids"]) < page:
+                return
+            offset += page
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return int(self._collection.count())

@@ -1,0 +1,94 @@
+"""One contract, every VectorStore: the in-memory fake and chromadb on disk."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import MemoryStore
+
+from assistant.models import Chunk
+from assistant.store import ChromaStore, VectorStore, chroma_client
+
+
+def make_store(kind: str, tmp_path: Path) -> VectorStore:
+    if kind == "memory":
+        return MemoryStore()
+    return ChromaStore(chroma_client(tmp_path / "home"), "contract")
+
+
+@pytest.fixture(params=["memory", "chroma"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
+    return make_store(request.param, tmp_path)
+
+
+def chunk(chunk_id: str, article: str = "a", index: int = 0) -> Chunk:
+    return Chunk(
+        id=chunk_id, article_id=article, index=index, text=f"text {chunk_id}", start=0, end=6,
+        n_tokens=2,
+    )
+
+
+def vectors(*rows: list[float]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_nearest_first(store: VectorStore) -> None:
+    store.add([chunk("a"), chunk("b")], vectors([1.0, 0.0], [0.0, 1.0]))
+    hits = store.query([1.0, 0.1], k=2)
+    assert [h.chunk.id for h in hits] == ["a", "b"]
+    assert hits[0].score == pytest.approx(0.995, abs=1e-3)
+
+
+def test_round_trip_keeps_chunk_fields(store: VectorStore) -> None:
+    original = Chunk(id="x1", article_id="art", index=3, text="Hello there.", start=10, end=22, n_tokens=3)
+    store.add([original], vectors([0.6, 0.8]))
+    assert store.get(["x1"]) == [original]
+    assert store.query([0.6, 0.8], k=1)[0].chunk == original
+
+
+def test_filter_by_article(store: VectorStore) -> None:
+    store.add(
+        [chunk("a1", "A"), chunk("b1", "B"), chunk("b2", "B", 1)],
+        vectors([1.0, 0.0], [0.9, 0.1], [0.0, 1.0]),
+    )
+    assert {h.chunk.id for h in store.query([1.0, 0.0], k=5, article_ids=["B"])} == {"b1", "b2"}
+    assert store.query([1.0, 0.0], k=5, article_ids=[]) == []
+
+
+def test_upsert_is_idempotent(store: VectorStore) -> None:
+    store.add([chunk("a")], vectors([1.0, 0.0]))
+    store.add([chunk("a")], vectors([1.0, 0.0]))
+    assert store.count() == 1
+
+
+def test_delete_and_ids(store: VectorStore) -> None:
+    store.add([chunk("a"), chunk("b")], vectors([1.0, 0.0], [0.0, 1.0]))
+    store.delete(["a", "missing"])
+    assert store.ids() == {"b"}
+    assert store.count() == 1
+    assert store.get(["a", "b"]) == [chunk("b")]
+
+
+def test_empty_store(store: VectorStore) -> None:
+    assert store.query([1.0, 0.0], k=3) == []
+    assert store.count() == 0 and store.ids() == set()
+
+
+def test_mismatched_lengths_rejected(store: VectorStore) -> None:
+    with pytest.raises(ValueError):
+        store.add([chunk("a")], vectors([1.0, 0.0], [0.0, 1.0]))
+
+
+def test_chroma_persists_across_clients(tmp_path: Path) -> None:
+    first = ChromaStore(chroma_client(tmp_path / "home"), "persist")
+    first.add([chunk("a")], vectors([1.0, 0.0]))
+    del first
+    again = ChromaStore(chroma_client(tmp_path / "home"), "persist")
+    assert again.ids() == {"a"}
+
+
+def test_chroma_uses_cosine_and_no_embedding_function(tmp_path: Path) -> None:
+    store = ChromaStore(chroma_client(tmp_path / "home"), "space")
+    config = store._collection.configuration
+    assert config["hnsw"]["space"] == "cosine"
+    assert config.get("embedding_function") is None
