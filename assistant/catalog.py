@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS libraries (
     name TEXT PRIMARY KEY,
     embedder TEXT NOT NULL,
     dim INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS articles (
     library TEXT NOT NULL,
@@ -83,6 +84,7 @@ class Catalog:
         self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
+        self._depth = 0
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -96,15 +98,26 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes: all or nothing."""
+        """Group writes: all or nothing. Nested use joins the outer transaction."""
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     # Libraries
 
@@ -136,6 +149,19 @@ class Catalog:
         with self._lock:
             self._db.execute("UPDATE libraries SET dim = ? WHERE name = ?", (dim, name))
 
+    def generation(self, name: str) -> int:
+        """A counter that grows with every change to the library's articles."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT generation FROM libraries WHERE name = ?", (name,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self, library: str) -> None:
+        self._db.execute(
+            "UPDATE libraries SET generation = generation + 1 WHERE name = ?", (library,)
+        )
+
     def libraries(self) -> list[LibraryRow]:
         """Every library, by name."""
         with self._lock:
@@ -155,7 +181,7 @@ class Catalog:
     def put(self, library: str, article: Article, chunk_ids: Sequence[str], chunker: str) -> None:
         """Insert or replace an article row."""
         ingested = article.ingested_at or dt.datetime.now(dt.UTC)
-        with self._lock:
+        with self.transaction():
             self._db.execute(
                 f"INSERT OR REPLACE INTO articles (library, {_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -178,6 +204,7 @@ class Catalog:
                     ingested.isoformat(timespec="seconds"),
                 ),
             )
+            self._bump(library)
 
     def get(self, library: str, article_id: str) -> StoredArticle | None:
         """An article by id."""
@@ -234,7 +261,7 @@ class Catalog:
             ).fetchall()
         return [_stored(r) for r in rows]
 
-    def list(self, library: str) -> list[StoredArticle]:
+    def all(self, library: str) -> list[StoredArticle]:
         """Every article of a library (without text), newest first."""
         with self._lock:
             rows = self._db.execute(
@@ -246,10 +273,11 @@ class Catalog:
 
     def delete(self, library: str, article_id: str) -> None:
         """Remove an article row."""
-        with self._lock:
+        with self.transaction():
             self._db.execute(
                 "DELETE FROM articles WHERE library = ? AND id = ?", (library, article_id)
             )
+            self._bump(library)
 
     def chunk_ids(self, library: str) -> dict[str, list[str]]:
         """article id -> its chunk ids, for the whole library."""

@@ -5,6 +5,7 @@ joined back together) and drops only what looks like page furniture:
 
 - consent / cookie banners and their buttons ("I agree", "Accept all"),
 - lines made only of site-chrome phrases ("Share", "Advertisement", "Search Trends"),
+  and copyright notices,
 - 1-2 word tags between the headline and the first body paragraph ("CGTN", "Europe;"),
 - short non-sentence lines and link lists after the last body paragraph,
 - later copies of a repeated paragraph (photo captions are often pasted three times).
@@ -34,7 +35,7 @@ class CleanResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str = Field(description="paragraphs separated by one blank line, no outer whitespace")
-    title: str | None = Field(None, description="the page's headline, when it had one")
+    title: str | None = Field(default=None, description="the page's headline, when it had one")
     credits: list[str] = Field(default_factory=list, description="e.g. agencies in 'Source(s):'")
     removed: list[str] = Field(default_factory=list, description="paragraphs dropped, in order")
 
@@ -46,25 +47,20 @@ _SPACE_CHARS += "\u202f\u205f\u3000"
 # Zero-width space, word joiner, BOM and soft hyphen vanish. ZWJ / ZWNJ stay: they change how
 # emoji and some scripts (Persian, Indic) are written.
 _INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad"
-_CONTROL_CHARS = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0E, *range(0x0F, 0x20), 0x7F])
-_TRANSLATION: dict[int, str | None] = {
-    **{ord(c): " " for c in _SPACE_CHARS},
-    **{ord(c): None for c in _INVISIBLE_CHARS + _CONTROL_CHARS},
-    **{ord(c): "\n" for c in "\x0b\x0c\x85\u2028"},
-    ord("\u2029"): "\n\n",
-}
-_NEEDS_TRANSLATION = re.compile(
-    "["
-    + re.escape(_SPACE_CHARS + _INVISIBLE_CHARS + _CONTROL_CHARS + "\x0b\x0c\x85\u2028\u2029")
-    + "]"
-)
+_CONTROL_CHARS = "".join(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_REPLACEMENTS = [
+    (re.compile(f"[{_SPACE_CHARS}]"), " "),
+    (re.compile(f"[{re.escape(_INVISIBLE_CHARS + _CONTROL_CHARS)}]"), ""),
+    (re.compile("[\x0b\x0c\x85\u2028]"), "\n"),
+    (re.compile("\u2029"), "\n\n"),
+]
 
 
 def normalize_text(text: str) -> str:
     """LF line ends, odd spaces to ' ', invisible and control characters removed, Unicode NFC."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _NEEDS_TRANSLATION.search(text):
-        text = text.translate(_TRANSLATION)
+    for pattern, replacement in _REPLACEMENTS:
+        text = pattern.sub(replacement, text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text
@@ -78,23 +74,18 @@ _SENTENCE_END = ".!?…"
 
 @dataclass(slots=True)
 class _Para:
+    """A paragraph and the facts the rules ask about it, computed once."""
+
     text: str
     n_words: int
-    last: str  # last character that is not a closing quote or bracket ("" when none)
+    ends_sentence: bool  # last character (before closing quotes) is . ! ? or …
+    headline_like: bool  # short, not ended by . : ; or , (a final ? or ! is fine)
+    key: str  # _key(text) for short paragraphs (at most 8 words), else ""
     label: str = ""  # why it was dropped; "" while kept
 
     @property
     def kept(self) -> bool:
         return not self.label
-
-    @property
-    def ends_sentence(self) -> bool:
-        return self.last in _SENTENCE_END
-
-    @property
-    def headline_like(self) -> bool:
-        """Short, and not ended like a sentence or a clause (a final '?' or '!' is fine)."""
-        return 0 < self.n_words <= MAX_TITLE_WORDS and self.last not in ".:;,"
 
     @property
     def is_body(self) -> bool:
@@ -108,8 +99,16 @@ class _Para:
 
 
 def _para(text: str) -> _Para:
+    n_words = len(text.split())
     stripped = text.rstrip(_CLOSERS)
-    return _Para(text=text, n_words=len(text.split()), last=stripped[-1:] if stripped else "")
+    last = "…" if stripped.endswith("...") else stripped[-1:]
+    return _Para(
+        text=text,
+        n_words=n_words,
+        ends_sentence=last in _SENTENCE_END,
+        headline_like=0 < n_words <= MAX_TITLE_WORDS and last not in ".:;,",
+        key=_key(text) if n_words <= 8 else "",
+    )
 
 
 def _paragraphs(text: str) -> list[_Para]:
@@ -146,15 +145,15 @@ def _unwrap(block: list[str]) -> list[str]:
         and sum(full) >= 0.7 * len(full)
         and sum(lower_next) >= 0.3 * len(lower_next)
     )
-    paras = [block[0]]
+    paras = [[block[0]]]
     for k, line in enumerate(block[1:]):
         previous = block[k]
         continues = lower_next[k] and previous[-1] not in ".!?…:" and len(previous.split()) >= 3
         if (wrapped and full[k]) or continues:
-            paras[-1] += " " + line
+            paras[-1].append(line)
         else:
-            paras.append(line)
-    return paras
+            paras.append([line])
+    return [" ".join(lines) for lines in paras]
 
 
 # --- what boilerplate looks like ----------------------------------------------------------------
@@ -162,6 +161,10 @@ def _unwrap(block: list[str]) -> list[str]:
 
 def _lexicon(text: str) -> frozenset[str]:
     return frozenset(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 # Lines that are only a consent button.
@@ -219,7 +222,7 @@ BUTTONS = _lexicon("""
 """)
 
 # Words a consent-banner heading is made of ("Our Privacy Statement & Cookie Policy").
-_BANNER_HEADING_WORDS = _lexicon("""
+_BANNER_HEADING_WORDS = _words("""
     our your we the and of use this about site website uses new updated revised
     privacy cookie cookies policy policies statement notice settings preferences consent
     manage center centre terms value respect care data choices options personal tracking gdpr
@@ -378,9 +381,9 @@ _LINK_PREFIX = re.compile(
 )
 _CREDITS = re.compile(r"(?:sources?|source\s*\(s\))\s*:\s*(\S.*)", re.IGNORECASE)
 _CREDIT_SPLIT = re.compile(r"\s*(?:[,;/&|]|\band\b)\s*", re.IGNORECASE)
-_COPYRIGHT = re.compile(r"(?:©|\(c\)\s*\d{4}|copyright\b|all rights reserved)", re.IGNORECASE)
+_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4})", re.IGNORECASE)
 _KEY_JUNK = re.compile(r"[^\w\s&]+")
-_SEPARATORS = re.compile(r"\s*[|•·]\s*")
+_SEPARATORS = re.compile(r"\s*[|•·]\s*")  # between the items of a menu
 _HAS_ALNUM = re.compile(r"\w")
 
 # Phrases typical of consent banners (each scores 2) ...
@@ -402,7 +405,7 @@ _BANNER_WEAK = re.compile(
     r"|advertising|device)\b"
 )
 _BANNER_HINT = re.compile(r"cookie|privacy|consent|gdpr|terms of|by continuing")
-_ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our|us)\b")
+_ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our)\b")  # not "us": "US" is lower-cased too
 
 
 def _key(text: str) -> str:
@@ -425,32 +428,38 @@ def _is_banner(para: _Para) -> bool:
 
 def _is_banner_line(para: _Para) -> bool:
     """A consent button or banner heading; dropped only near the page's edges or a banner."""
-    if para.n_words > 8:
+    if not para.key:
         return False
-    key = _key(para.text)
-    if key in BUTTONS:
+    if para.key in BUTTONS:
         return True
-    words = key.replace("&", " ").split()
-    return (
-        bool(words)
-        and set(words) <= _BANNER_HEADING_WORDS
-        and bool(_BANNER_HEADING_KEYS.intersection(words))
-    )
+    words = set(para.key.replace("&", " ").split())
+    return words <= _BANNER_HEADING_WORDS and bool(_BANNER_HEADING_KEYS & words)
 
 
 def _is_chrome(para: _Para) -> bool:
     """A line made only of site-chrome phrases ('Share | Tweet | Email'), or a link teaser."""
-    if para.n_words > 30:
-        return False
-    if _LINK_PREFIX.match(para.text) and para.n_words <= MAX_TITLE_WORDS:
+    if para.key in CHROME:
         return True
+    if para.n_words > MAX_TITLE_WORDS:
+        return False
+    if _LINK_PREFIX.match(para.text):
+        return True
+    if not _SEPARATORS.search(para.text):
+        return False
     parts = [_key(part) for part in _SEPARATORS.split(para.text) if part.strip()]
     return bool(parts) and all(part in CHROME for part in parts)
 
 
+def _is_copyright(para: _Para) -> bool:
+    """A copyright notice: '© 2026 Example News', '... All rights reserved.'"""
+    if para.n_words > MAX_TITLE_WORDS:
+        return False
+    return bool(_COPYRIGHT.match(para.text)) or "all rights reserved" in para.text.lower()
+
+
 def _credits(para: _Para) -> list[str] | None:
     """The names in a 'Source(s): AFP, Reuters' line, or None when it is not one."""
-    if para.n_words > 20:
+    if para.n_words > 20 or ":" not in para.text:
         return None
     match = _CREDITS.fullmatch(para.text)
     if match is None:
@@ -465,8 +474,11 @@ def _credits(para: _Para) -> list[str] | None:
 # --- the cleaner -------------------------------------------------------------------------------
 
 
-def clean_text(text: str) -> CleanResult:
+def clean_text(text: str, *, title: str | None = None) -> CleanResult:
     """Clean copy-pasted article text: keep every sentence of the article, drop page furniture.
+
+    `title` is a headline already known (from HTML or JSON metadata): the page's first line is
+    then dropped only when it repeats it, and the result's title is that title.
 
     >>> result = clean_text(
     ...     "We use cookies. You can change your cookie settings at any time.\\n\\nAccept all\\n\\n"
@@ -490,7 +502,10 @@ def clean_text(text: str) -> CleanResult:
             para.label = "banner"
         elif _is_chrome(para):
             para.label = "chrome"
-        elif para.n_words >= 3:
+        elif _is_copyright(para):
+            para.label = "copyright"
+        elif para.n_words >= 8 or (para.n_words >= 4 and para.ends_sentence):
+            # Short list items ("Winners meet in final match") may repeat on purpose.
             key = " ".join(para.text.split())
             if key in seen:
                 para.label = "duplicate"
@@ -500,7 +515,8 @@ def clean_text(text: str) -> CleanResult:
     first_body = body[0] if body else len(paras)
     last_body = body[-1] if body else len(paras)
     _drop_banner_lines(paras, first_body, last_body)
-    title = _take_title(paras, first_body, has_body=bool(body))
+    known = " ".join(title.split()) if title and title.strip() else None
+    title = _take_title(paras, first_body, has_body=bool(body), known=known)
     if body:
         _drop_header_tags(paras, first_body)
         _drop_tail(paras, last_body)
@@ -528,18 +544,31 @@ def _drop_banner_lines(paras: list[_Para], first_body: int, last_body: int) -> N
         i = end
 
 
-def _take_title(paras: list[_Para], first_body: int, *, has_body: bool) -> str | None:
-    """The first paragraph before the body, skipping 1-2 word tags, if it reads like a headline."""
+def _take_title(
+    paras: list[_Para], first_body: int, *, has_body: bool, known: str | None
+) -> str | None:
+    """The first paragraph before the body, skipping 1-2 word tags, if it reads like a headline.
+
+    With a known title, only a first paragraph repeating it is taken (and the known title
+    returned), so no other line is lost.
+    """
     for i in range(first_body):
         para = paras[i]
         if not para.kept or (has_body and para.short_tag):
             continue
-        others = any(other.kept for other in paras[i + 1 :])
-        if para.headline_like and others:
+        if known is not None:
+            if _same_text(para.text, known):
+                para.label = "title"
+            return known
+        if para.headline_like and any(other.kept for other in paras[i + 1 :]):
             para.label = "title"
             return para.text
         return None
-    return None
+    return known
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _drop_header_tags(paras: list[_Para], first_body: int) -> None:
@@ -549,19 +578,30 @@ def _drop_header_tags(paras: list[_Para], first_body: int) -> None:
 
 
 def _drop_tail(paras: list[_Para], last_body: int) -> None:
-    """After the last body paragraph: short labels, copyright lines and lists of links."""
-    in_link_list = False
-    for para in paras[last_body + 1 :]:
-        if para.label == "chrome" and _key(para.text) in LINK_LIST_HEADERS:
-            in_link_list = True
+    """Drop the run at the very end of the page, after the last body paragraph, made of short
+    labels and (after a 'Related' / 'Most read' header) links to other articles.
+
+    The run is kept when the line before it looks like an item of the same list (a short
+    non-sentence such as "West Brom v Tottenham" before "Charlton v Yeovil").
+    """
+    tail = range(last_body + 1, len(paras))
+    headers = [i for i in tail if paras[i].label == "chrome" and paras[i].key in LINK_LIST_HEADERS]
+    run: list[_Para] = []
+    stopper: _Para | None = None
+    for i in reversed(tail):
+        para = paras[i]
         if not para.kept:
             continue
-        if para.n_words <= 3 and not para.ends_sentence:
-            para.label = "tail"
-        elif _COPYRIGHT.match(para.text) and para.n_words <= MAX_TITLE_WORDS:
-            para.label = "copyright"
-        elif in_link_list and para.headline_like:
-            para.label = "link list"
+        in_link_list = bool(headers) and headers[0] < i
+        if (para.n_words <= 3 and not para.ends_sentence) or (in_link_list and para.headline_like):
+            run.append(para)
+        else:
+            stopper = para
+            break
+    if stopper is not None and stopper.n_words <= 12 and not stopper.ends_sentence:
+        return
+    for para in run:
+        para.label = "tail"
 
 
 def derive_title(text: str) -> str:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         None, description="your own ONNX model directory (model.onnx + tokenizer.json)"
     )
-    embed_batch_size: int = Field(8, gt=0, le=256)
+    embed_batch_size: int = Field(4, gt=0, le=256, description="texts per ONNX call")
     chunk_tokens: int = Field(200, gt=16, le=8192, description="target chunk size, cl100k tokens")
     chunk_overlap: int = Field(30, ge=0, description="overlap between chunks, cl100k tokens")
     top_k: int = Field(6, gt=0, le=100)

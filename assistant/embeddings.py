@@ -70,7 +70,7 @@ class OnnxEmbedder:
         name: str,
         expected_sha256: str | None = None,
         max_tokens: int = MAX_WORDPIECES,
-        batch_size: int = 8,
+        batch_size: int = 4,
         threads: int | None = None,
     ) -> None:
         for path in (model_path, tokenizer_path):
@@ -89,7 +89,7 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     @classmethod
-    def bundled(cls, batch_size: int = 8) -> OnnxEmbedder:
+    def bundled(cls, batch_size: int = 4) -> OnnxEmbedder:
         """The packaged all-MiniLM-L6-v2 (int8), hash-checked."""
         model, tokenizer = bundled_model_files()
         return cls(
@@ -101,7 +101,7 @@ class OnnxEmbedder:
         )
 
     @classmethod
-    def from_dir(cls, directory: Path, batch_size: int = 8) -> OnnxEmbedder:
+    def from_dir(cls, directory: Path, batch_size: int = 4) -> OnnxEmbedder:
         """A model directory of your own: model.onnx (or onnx/model.onnx) and tokenizer.json."""
         candidates = [directory / "model.onnx", directory / "onnx" / "model.onnx"]
         model = next((p for p in candidates if p.is_file()), None)
@@ -200,7 +200,8 @@ def _mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[
 def normalize(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     """L2-normalise rows; zero rows stay zero."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    out: NDArray[np.float32] = (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return out
 
 
 class OpenAIEmbedder:

@@ -187,7 +187,7 @@ class Library:
     def _prepare(
         self, document: Document, batch: _Batch, report: IngestReport, origin: str = ""
     ) -> None:
-        cleaned = clean_text(document.text)
+        cleaned = clean_text(document.text, title=document.title)
         if not cleaned.text.strip():
             report.items.append(
                 IngestItem(
@@ -283,7 +283,7 @@ class Library:
 
     def articles(self) -> list[Article]:
         """Every article (text omitted), newest first."""
-        return [s.article for s in self.catalog.list(self.name)]
+        return [s.article for s in self.catalog.all(self.name)]
 
     def resolve(self, article_id: str) -> str:
         """A full article id from an id or a unique prefix of one."""

@@ -10,12 +10,12 @@ TOKENIZER = default_tokenizer()
 
 
 def article(text: str) -> Article:
-    return Article(
-        id="a1", source="test", title="t", text=text, content_hash=sha256_hex(text)
-    )
+    return Article(id="a1", source="test", title="t", text=text, content_hash=sha256_hex(text))
 
 
-words = st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N"]), min_size=1, max_size=12)
+words = st.text(
+    alphabet=st.characters(codec="utf-8", categories=["L", "N"]), min_size=1, max_size=12
+)
 sentence = st.builds(
     lambda ws, end: " ".join(ws).capitalize() + end,
     st.lists(words, min_size=1, max_size=60),

@@ -47,9 +47,7 @@ def test_hash_check_rejects_a_changed_model(tmp_path: Path) -> None:
     model, tokenizer = bundled_model_files()
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"not the model")
-    embedder = OnnxEmbedder(
-        fake, tokenizer, name="x", expected_sha256=BUNDLED_MODEL_SHA256
-    )
+    embedder = OnnxEmbedder(fake, tokenizer, name="x", expected_sha256=BUNDLED_MODEL_SHA256)
     with pytest.raises(ConfigError, match="sha256"):
         embedder.embed(["hello"])
 

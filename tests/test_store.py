@@ -23,7 +23,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
 
 def chunk(chunk_id: str, article: str = "a", index: int = 0) -> Chunk:
     return Chunk(
-        id=chunk_id, article_id=article, index=index, text=f"text {chunk_id}", start=0, end=6,
+        id=chunk_id,
+        article_id=article,
+        index=index,
+        text=f"text {chunk_id}",
+        start=0,
+        end=6,
         n_tokens=2,
     )
 
@@ -40,7 +45,9 @@ def test_nearest_first(store: VectorStore) -> None:
 
 
 def test_round_trip_keeps_chunk_fields(store: VectorStore) -> None:
-    original = Chunk(id="x1", article_id="art", index=3, text="Hello there.", start=10, end=22, n_tokens=3)
+    original = Chunk(
+        id="x1", article_id="art", index=3, text="Hello there.", start=10, end=22, n_tokens=3
+    )
     store.add([original], vectors([0.6, 0.8]))
     assert store.get(["x1"]) == [original]
     assert store.query([0.6, 0.8], k=1)[0].chunk == original

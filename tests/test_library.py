@@ -1,0 +1,168 @@
+"""The ingest pipeline through the API: real chromadb and catalog on disk, hash embedder."""
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedder
+
+from assistant.api import Assistant, samples_dir
+from assistant.config import Settings
+from assistant.errors import ConfigError, NotFoundError
+from assistant.models import IngestStatus
+
+STORY = (
+    "Kyiv residents lost heating overnight after a large attack.\n\n"
+    "Officials said repairs would take several days. Temperatures fell to minus 19C.\n\n"
+    "The city opened warming centres for families."
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def statuses(report) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(item.status.value for item in report.items)
+
+
+def test_samples_ingest_and_list(fake_assistant: Assistant) -> None:
+    report = fake_assistant.ingest_samples()
+    assert report.ok, report.failed
+    assert report.count(IngestStatus.ADDED) == len(list(samples_dir().iterdir()))
+    titles = {a.title for a in fake_assistant.articles()}
+    assert "Russia launches year's biggest attack on Ukraine ahead of fresh peace talks" in titles
+    seed = next(a for a in fake_assistant.articles() if a.title.startswith("Russia launches"))
+    assert seed.credits == ["AFP", "Reuters"]
+
+
+def test_reingest_unchanged_embeds_nothing(fake_assistant: Assistant, tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    write(folder / "a.txt", STORY)
+    write(folder / "b.md", "# Other story\n\nMarkets rose on Monday. Oil fell.")
+    assert statuses(fake_assistant.ingest(folder)) == ["added", "added"]
+    embedder = fake_assistant.embedder
+    assert isinstance(embedder, HashEmbedder)
+    before = embedder.texts_embedded
+    again = fake_assistant.ingest(folder)
+    assert statuses(again) == ["unchanged", "unchanged"]
+    assert embedder.texts_embedded == before
+
+
+def test_changed_article_replaces_its_chunks(fake_assistant: Assistant, tmp_path: Path) -> None:
+    path = write(tmp_path / "story.txt", STORY)
+    first = fake_assistant.ingest(path).items[0]
+    old_chunks = fake_assistant.chunks(first.article_id)
+    write(path, STORY + "\n\nA fourth paragraph adds new facts about the repairs.")
+    second = fake_assistant.ingest(path).items[0]
+    assert second.status is IngestStatus.UPDATED
+    assert second.article_id == first.article_id
+    library = fake_assistant.library()
+    ids = library.store.ids()
+    assert not {c.id for c in old_chunks} & ids
+    assert {c.id for c in fake_assistant.chunks(first.article_id)} == ids
+    assert "fourth paragraph" in fake_assistant.article(first.article_id).text
+
+
+def test_same_text_from_two_sources_is_a_duplicate(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    write(tmp_path / "one.txt", STORY)
+    write(tmp_path / "two.txt", STORY)
+    report = fake_assistant.ingest(tmp_path / "one.txt", tmp_path / "two.txt")
+    assert statuses(report) == ["added", "duplicate"]
+    duplicate = next(i for i in report.items if i.status is IngestStatus.DUPLICATE)
+    assert "one.txt" in (duplicate.reason or "")
+    assert len(fake_assistant.articles()) == 1
+
+
+def test_bad_sources_are_reported_and_the_rest_ingested(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    folder = tmp_path / "batch"
+    for i in range(5):
+        write(folder / f"good{i}.txt", f"Story number {i}. " + STORY)
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (folder / "latin1.txt").write_bytes(
+        "Prices rose to £5 a loaf. Bakers blamed wheat.".encode("latin-1")
+    )
+    report = fake_assistant.ingest(folder, tmp_path / "does-not-exist.txt")
+    assert report.count(IngestStatus.ADDED) == 6
+    failed = {Path(i.source).name: i.reason for i in report.failed}
+    assert set(failed) == {"empty.txt", "binary.txt", "does-not-exist.txt"}
+    assert all(failed.values())
+    latin = next(a for a in fake_assistant.articles() if a.source.endswith("latin1.txt"))
+    assert "£5" in fake_assistant.article(latin.id).text
+    assert not report.ok and "FAILED" in report.summary()
+
+
+def test_jsonl_articles_and_a_broken_line(fake_assistant: Assistant, tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {
+                "title": "First",
+                "text": "Alpha happened today. It was big.",
+                "url": "https://x.test/1",
+            }
+        ),
+        "{not json",
+        json.dumps({"title": "Second", "content": "Beta happened too. Nobody noticed."}),
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(lines))
+    report = fake_assistant.ingest(path)
+    assert report.count(IngestStatus.ADDED) == 2
+    assert len(report.failed) == 1 and "2" in (report.failed[0].reason or "")
+    assert {a.title for a in fake_assistant.articles()} == {"First", "Second"}
+
+
+def test_delete_removes_article_and_chunks(fake_assistant: Assistant, tmp_path: Path) -> None:
+    item = fake_assistant.ingest(write(tmp_path / "s.txt", STORY)).items[0]
+    assert item.article_id
+    removed = fake_assistant.delete(item.article_id[:6])
+    assert removed.id == item.article_id
+    assert fake_assistant.articles() == []
+    assert fake_assistant.library().store.count() == 0
+    with pytest.raises(NotFoundError):
+        fake_assistant.article(item.article_id)
+
+
+def test_library_records_its_embedder(settings: Settings, tmp_path: Path) -> None:
+    Assistant(settings, embedder=HashEmbedder(name="hash-a")).ingest(
+        write(tmp_path / "s.txt", STORY)
+    )
+    with pytest.raises(ConfigError, match="built with embedder 'hash-a'"):
+        Assistant(settings, embedder=HashEmbedder(name="hash-b")).ingest(tmp_path / "s.txt")
+
+
+def test_reconcile_repairs_a_half_written_library(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    fake_assistant.ingest(
+        write(tmp_path / "s.txt", STORY), write(tmp_path / "t.txt", "Other news. " * 20)
+    )
+    library = fake_assistant.library()
+    stored = library.catalog.all(library.name)
+    # A crash after chunks were written but before the catalog row: orphan chunks.
+    library.catalog.delete(library.name, stored[0].article.id)
+    # A crash while replacing chunks: an article missing one of its chunks.
+    library.store.delete(stored[1].chunk_ids[:1])
+    result = library.reconcile()
+    assert result.orphan_chunks == len(stored[0].chunk_ids)
+    assert result.broken_articles == 1
+    assert library.reconcile().clean
+    assert library.store.count() == 0 and library.articles() == []
+    report = fake_assistant.ingest(tmp_path / "s.txt", tmp_path / "t.txt")
+    assert statuses(report) == ["added", "added"]
+
+
+def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
+    report = fake_assistant.ingest_text(STORY, title="Heating cut")
+    assert report.items[0].status is IngestStatus.ADDED
+    assert fake_assistant.articles()[0].title == "Heating cut"
+    with pytest.raises(NotFoundError, match="does not exist"):
+        fake_assistant.articles(library="nope-not-here")
+    with pytest.raises(ConfigError, match="not valid"):
+        fake_assistant.articles(library="bad name!")
