@@ -7,20 +7,27 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from assistant.answer import Answerer
 from assistant.catalog import Catalog
 from assistant.config import Settings, check_library_name
 from assistant.embeddings import Embedder, OnnxEmbedder, OpenAIEmbedder
 from assistant.errors import ConfigError, NotFoundError
+from assistant.extractive import ExtractiveEngine
 from assistant.ingest import load_text
+from assistant.lexical import LexicalIndex
 from assistant.library import IngestOptions, Library, Progress
-from assistant.models import Article, Chunk, IngestReport, LibraryInfo
+from assistant.llm import LLM, OpenAIChat
+from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo
+from assistant.retrieval import Filters, Mode
 from assistant.store import ChromaStore, VectorStore, chroma_client
 from assistant.tokens import Tokenizer, default_tokenizer
 
+EngineName = Literal["auto", "extractive", "openai"]
+DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
 
@@ -42,6 +49,7 @@ class Assistant:
         *,
         embedder: Embedder | None = None,
         tokenizer: Tokenizer | None = None,
+        llm: LLM | None = None,
         **overrides: Any,
     ) -> None:
         if settings is None:
@@ -51,6 +59,7 @@ class Assistant:
         self.settings = settings
         self._embedder = embedder
         self._tokenizer = tokenizer
+        self._llm = llm
         self._catalog: Catalog | None = None
         self._client: Any = None
         self._libraries: dict[str, Library] = {}
@@ -106,6 +115,7 @@ class Assistant:
                     store=self._store(name),
                     embedder=self.embedder,
                     tokenizer=self.tokenizer,
+                    lexical=LexicalIndex(self.settings.home / "bm25" / name),
                     chunk_tokens=self.settings.chunk_tokens,
                     chunk_overlap=self.settings.chunk_overlap,
                 )
@@ -170,6 +180,79 @@ class Assistant:
         """Remove an article and its chunks."""
         return self.library(library, must_exist=True).delete(article_id)
 
+    # Questions
+
+    def engine_name(self, engine: EngineName | None = None) -> Literal["extractive", "openai"]:
+        """Which engine answers: 'auto' means the LLM when one is configured, else extractive."""
+        choice = engine or self.settings.engine
+        if choice == "auto":
+            configured = self._llm is not None or bool(
+                self.settings.openai_api_key or self.settings.openai_base_url
+            )
+            return "openai" if configured else "extractive"
+        return choice
+
+    @property
+    def llm(self) -> LLM:
+        """The chat model (built on first use from the OPENAI_* settings)."""
+        with self._lock:
+            if self._llm is None:
+                self._llm = OpenAIChat(
+                    openai_client(self.settings),
+                    self.settings.chat_model or DEFAULT_CHAT_MODEL,
+                    max_tokens=self.settings.answer_tokens,
+                )
+            return self._llm
+
+    def answerer(self, library: str | None = None, engine: EngineName | None = None) -> Answerer:
+        """The question answerer for a library and engine."""
+        name = self.engine_name(engine)
+        lib = self.library(library, must_exist=True)
+        return Answerer(
+            library=lib,
+            extractive=ExtractiveEngine(lib.embedder),
+            tokenizer=self.tokenizer,
+            llm=self.llm if name == "openai" else None,
+            context_tokens=self.settings.context_tokens,
+            answer_tokens=self.settings.answer_tokens,
+        )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        library: str | None = None,
+        k: int | None = None,
+        engine: EngineName | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        mmr_lambda: float | None = None,
+    ) -> Answer:
+        """Answer a question from the library's articles, with checked citations.
+
+        >>> print(Assistant().ask("How many missiles did Russia launch?").text)  # doctest: +SKIP
+        Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. [1]
+        """
+        return self.answerer(library, engine).ask(
+            question, k=k or self.settings.top_k, filters=filters, mode=mode, mmr_lambda=mmr_lambda
+        )
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        library: str | None = None,
+        k: int | None = None,
+        engine: EngineName | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        mmr_lambda: float | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, but yields text as it is produced, then the final Answer."""
+        return self.answerer(library, engine).stream(
+            question, k=k or self.settings.top_k, filters=filters, mode=mode, mmr_lambda=mmr_lambda
+        )
+
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
         out = []
@@ -225,5 +308,5 @@ def openai_client(settings: Settings) -> Any:
         api_key=settings.openai_api_key or "not-needed",
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
-        max_retries=2,
+        max_retries=settings.llm_retries,
     )

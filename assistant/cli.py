@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from assistant.api import Assistant
-    from assistant.models import IngestReport
+    from assistant.models import Answer, IngestReport
 
 EXAMPLES = """examples:
+  assistant ask "How many missiles did Russia launch?"
+  assistant ask "What did Zelenskyy say?" --json --k 8
   assistant ingest article.html news/ https://example.com/story
   assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
   assistant docs list
@@ -54,6 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     ingest.set_defaults(run=cmd_ingest)
+
+    ask = sub.add_parser(
+        "ask",
+        parents=[library],
+        help="answer a question from the articles, with citations",
+        description="Answer from the library's articles. Every sentence cites its source [n]; "
+        "when the articles do not hold the answer, it says so.",
+    )
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, help="sources to retrieve (default: $ASSISTANT_TOP_K)")
+    ask.add_argument(
+        "--engine",
+        choices=["auto", "extractive", "openai"],
+        help="'auto' uses the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set",
+    )
+    ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    ask.add_argument("--mmr", type=float, metavar="LAMBDA", help="diversify sources (0..1)")
+    ask.add_argument("--source", help="only articles whose source or URL contains this")
+    ask.add_argument("--title", help="only articles whose title contains this")
+    ask.add_argument("--since", type=_date, help="only articles dated on or after YYYY-MM-DD")
+    ask.add_argument("--until", type=_date, help="only articles dated on or before YYYY-MM-DD")
+    ask.add_argument("--article", action="append", metavar="ID", help="only this article")
+    ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.set_defaults(run=cmd_ask)
 
     docs = sub.add_parser("docs", help="list, show or remove articles")
     docs_sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
@@ -113,6 +139,87 @@ def _assistant(args: argparse.Namespace) -> Assistant:
             for e in error.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from error
+
+
+def _date(value: str) -> object:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-02-01") from None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.models import Answer
+    from assistant.retrieval import Filters
+
+    assistant = _assistant(args)
+    filters = Filters(
+        source=args.source,
+        title=args.title,
+        date_from=args.since,
+        date_to=args.until,
+        article_ids=[assistant.library(args.library).resolve(a) for a in args.article]
+        if args.article
+        else None,
+    )
+    parts = assistant.ask_stream(
+        args.question,
+        library=args.library,
+        k=args.k,
+        engine=args.engine,
+        filters=filters if filters.active() else None,
+        mode=args.mode,
+        mmr_lambda=args.mmr,
+    )
+    answer: Answer | None = None
+    live = not args.json and sys.stdout.isatty()
+    for part in parts:
+        if isinstance(part, Answer):
+            answer = part
+        elif live:
+            print(part, end="", flush=True)
+    assert answer is not None
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+        return 0
+    if live:
+        print()
+    else:
+        print(answer.text)
+    print_sources(answer)
+    return 0
+
+
+def print_sources(answer: Answer) -> None:
+    """The numbered sources an answer cites, with the quoted sentence, and any flags."""
+    from rich.text import Text
+
+    console = _console()
+    if answer.abstained:
+        console.print(
+            Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")
+        )
+        return
+    cited: dict[int, list[str]] = {}
+    for citation in answer.citations:
+        cited.setdefault(citation.number, [])
+        if citation.quote not in cited[citation.number]:
+            cited[citation.number].append(citation.quote)
+    if cited:
+        console.print()
+    for source in answer.sources:
+        if source.number not in cited:
+            continue
+        where = source.url or source.source
+        date = f", {source.date.isoformat()}" if source.date else ""
+        console.print(Text(f"[{source.number}] {source.title}{date}", style="bold"))
+        console.print(Text(f"    {where}", style="dim"))
+        for quote in cited[source.number]:
+            console.print(Text(f"    “{quote}”"))
+    for flag in answer.flags:
+        console.print(Text(f"! {flag.kind.value}: {flag.text[:80]} {flag.detail}", style="yellow"))
 
 
 def _console(stderr: bool = False) -> Console:

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
     llm_timeout: float = Field(60.0, gt=0, description="seconds for one LLM request")
+    llm_retries: int = Field(2, ge=0, le=10, description="retries after a failed LLM request")
+    context_tokens: int = Field(8192, ge=1024, description="the chat model's context window")
+    answer_tokens: int = Field(700, ge=64, description="most tokens an LLM answer may use")
 
     @field_validator("home", mode="after")
     @classmethod

@@ -23,3 +23,7 @@ class PromptError(AssistantError):
 
 class NotFoundError(AssistantError):
     """A library or article that was asked for does not exist."""
+
+
+class InputError(AssistantError):
+    """A question or argument the user gave cannot be used as it is."""

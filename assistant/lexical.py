@@ -8,6 +8,7 @@ it was built from and is rebuilt whenever the library changed since.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import threading
@@ -59,6 +60,7 @@ class LexicalIndex:
         self.ids: list[str] = []
         self._position: dict[str, int] = {}
         self._model: Any = None
+        self._df: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def load(self) -> bool:
@@ -70,6 +72,7 @@ class LexicalIndex:
             import bm25s
 
             info = json.loads(meta.read_text())
+            df = {str(k): int(v) for k, v in info.get("df", {}).items()}
             model = (
                 bm25s.BM25.load(str(self.folder / "index"), show_progress=False)
                 if info["ids"]
@@ -84,6 +87,7 @@ class LexicalIndex:
                 model,
             )
             self._position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+            self._df = df
         return True
 
     def build(self, documents: Iterable[tuple[str, str]], generation: int) -> None:
@@ -95,6 +99,10 @@ class LexicalIndex:
         for chunk_id, text in documents:
             ids.append(chunk_id)
             corpus.append(terms(text) or ["\x00empty"])
+        df: dict[str, int] = {}
+        for doc in corpus:
+            for term in set(doc):
+                df[term] = df.get(term, 0) + 1
         model = None
         staging = self.folder.with_name(self.folder.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
@@ -103,7 +111,9 @@ class LexicalIndex:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
             model.save(str(staging / "index"), show_progress=False)
-        (staging / "meta.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+        (staging / "meta.json").write_text(
+            json.dumps({"generation": generation, "ids": ids, "df": df})
+        )
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.folder.exists():
@@ -113,6 +123,12 @@ class LexicalIndex:
         with self._lock:
             self.generation, self.ids, self._model = generation, ids, model
             self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+            self._df = df
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an index term over the library's chunks."""
+        n = len(self.ids)
+        return math.log(1 + (n + 1) / (self._df.get(term, 0) + 0.5))
 
     def search(
         self, query: str, k: int, allowed: Sequence[str] | None = None

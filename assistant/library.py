@@ -8,6 +8,7 @@ an interrupted run left behind.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from assistant.cleaning import clean_text, derive_title
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest import LoadResult, count_inputs, iter_load
+from assistant.lexical import LexicalIndex
 from assistant.models import (
     Article,
     Chunk,
@@ -88,6 +90,7 @@ class Library:
         store: VectorStore,
         embedder: Embedder,
         tokenizer: Tokenizer,
+        lexical: LexicalIndex | None = None,
         chunk_tokens: int = 200,
         chunk_overlap: int = 30,
     ) -> None:
@@ -99,6 +102,8 @@ class Library:
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
         self.chunker = chunker_signature(tokenizer.name, chunk_tokens, chunk_overlap)
+        self._lexical = lexical
+        self._lexical_lock = threading.Lock()
         self._check_embedder()
 
     def _check_embedder(self) -> None:
@@ -144,6 +149,7 @@ class Library:
             if progress:
                 progress(done, max(total, done), result.origin)
         self._flush(batch, report)
+        self.lexical()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -158,6 +164,7 @@ class Library:
             if batch.n_chunks >= FLUSH_CHUNKS:
                 self._flush(batch, report)
         self._flush(batch, report)
+        self.lexical()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -319,6 +326,7 @@ class Library:
         assert stored is not None
         self.catalog.delete(self.name, stored.article.id)
         self.store.delete(stored.chunk_ids)
+        self.lexical()
         return stored.article
 
     def reconcile(self) -> ConsistencyReport:
@@ -334,6 +342,28 @@ class Library:
             self.catalog.delete(self.name, article_id)
             self.store.delete(owned[article_id])
         return ConsistencyReport(orphan_chunks=len(orphans), broken_articles=len(broken))
+
+    def lexical(self) -> LexicalIndex | None:
+        """The BM25 index, rebuilt first if the library changed since it was built."""
+        if self._lexical is None:
+            return None
+        with self._lexical_lock:
+            generation = self.catalog.generation(self.name)
+            index = self._lexical
+            if index.generation != generation and not (
+                index.load() and index.generation == generation
+            ):
+                titles = {s.article.id: s.article.title for s in self.catalog.all(self.name)}
+                owned = {i for ids in self.catalog.chunk_ids(self.name).values() for i in ids}
+                index.build(
+                    (
+                        (c.id, f"{titles.get(c.article_id, '')}\n{c.text}")
+                        for c in self.store.iter_chunks()
+                        if c.id in owned
+                    ),
+                    generation,
+                )
+            return index
 
     def stats(self) -> tuple[int, int]:
         """(articles, chunks)."""

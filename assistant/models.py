@@ -76,6 +76,8 @@ class Hit(BaseModel):
 
     chunk: Chunk
     score: float
+    dense: float | None = Field(None, description="cosine similarity to the question")
+    lexical: float | None = Field(None, description="BM25 score")
 
 
 class IngestStatus(StrEnum):
@@ -144,3 +146,93 @@ class LibraryInfo(BaseModel):
     n_articles: int = 0
     n_chunks: int = 0
     created_at: dt.datetime | None = None
+
+
+NO_ANSWER = "The articles do not contain the answer to this question."
+
+
+class Citation(BaseModel):
+    """One [n] marker in an answer, resolved to the sentence that supports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int = Field(description="the n of [n]")
+    article_id: str
+    title: str
+    source: str
+    url: str | None = None
+    date: dt.date | None = None
+    chunk_id: str
+    quote: str = Field(description="the supporting sentence, verbatim from the article")
+    start: int = Field(description="offset of the quote in the cleaned article text")
+    end: int
+    support: float = Field(description="0..1: how well the quote supports the claim")
+    sentence: int = Field(0, description="index of the answer sentence that carries the marker")
+
+
+class FlagKind(StrEnum):
+    """Why an answer sentence deserves a second look."""
+
+    UNCITED = "uncited"
+    WEAK_SUPPORT = "weak_support"
+    INVALID_CITATION = "invalid_citation"
+    NO_VALID_CITATION = "no_valid_citation"
+
+
+class Flag(BaseModel):
+    """A problem found when checking an answer's citations."""
+
+    kind: FlagKind
+    sentence: int = Field(description="index of the answer sentence")
+    text: str
+    detail: str = ""
+
+
+class Usage(BaseModel):
+    """Tokens an LLM call used (when the endpoint reports them)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Source(BaseModel):
+    """A numbered source shown to the answer engine: the hit plus its article's metadata."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    hit: Hit
+    title: str
+    source: str
+    url: str | None = None
+    date: dt.date | None = None
+
+
+class Answer(BaseModel):
+    """An answer with checked citations, or an abstention."""
+
+    question: str
+    text: str
+    abstained: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    invalid_citations: list[int] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    engine: str
+    model: str | None = None
+    confidence: float | None = Field(None, description="engine's own score, when it has one")
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    usage: Usage | None = None
+    standalone_question: str | None = Field(None, description="the question as retrieved")
+
+    @property
+    def hits(self) -> list[Hit]:
+        """The retrieved chunks with their scores, in source order."""
+        return [s.hit for s in self.sources]
+
+    def __str__(self) -> str:
+        return self.text

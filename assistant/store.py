@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,12 +21,16 @@ class VectorStore(Protocol):
     def delete(self, chunk_ids: Sequence[str]) -> None: ...
 
     def query(
-        self, vector: Sequence[float], k: int, article_ids: Sequence[str] | None = None
+        self, vector: Sequence[float] | Vectors, k: int, article_ids: Sequence[str] | None = None
     ) -> list[Hit]: ...
 
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
 
     def ids(self) -> set[str]: ...
+
+    def iter_chunks(self) -> Iterable[Chunk]: ...
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]: ...
 
     def count(self) -> int: ...
 
@@ -118,7 +122,7 @@ class ChromaStore:
             self._collection.delete(ids=ids[first : first + self._max_batch])
 
     def query(
-        self, vector: Sequence[float], k: int, article_ids: Sequence[str] | None = None
+        self, vector: Sequence[float] | Vectors, k: int, article_ids: Sequence[str] | None = None
     ) -> list[Hit]:
         """The k nearest chunks, best first; score is cosine similarity."""
         if article_ids is not None and not article_ids:
@@ -174,7 +178,7 @@ class ChromaStore:
                 return out
             offset += page
 
-    def iter_chunks(self, page: int = 2000) -> Iterable[Chunk]:
+    def iter_chunks(self, page: int = 2000) -> Iterator[Chunk]:
         """Every chunk, page by page."""
         offset = 0
         while True:
@@ -188,6 +192,16 @@ class ChromaStore:
             if len(result["ids"]) < page:
                 return
             offset += page
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        """Stored vectors by chunk id (missing ids are absent)."""
+        if not chunk_ids:
+            return {}
+        result = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {
+            chunk_id: np.asarray(vector, dtype=np.float32)
+            for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)
+        }
 
     def count(self) -> int:
         """Number of chunks."""

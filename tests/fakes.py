@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class MemoryStore:
             self._vectors.pop(chunk_id, None)
 
     def query(
-        self, vector: Sequence[float], k: int, article_ids: Sequence[str] | None = None
+        self, vector: Sequence[float] | Vectors, k: int, article_ids: Sequence[str] | None = None
     ) -> list[Hit]:
         allowed = None if article_ids is None else set(article_ids)
         query = normalize(np.asarray([vector], dtype=np.float32))[0]
@@ -73,6 +73,12 @@ class MemoryStore:
 
     def ids(self) -> set[str]:
         return set(self._chunks)
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        return iter(list(self._chunks.values()))
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vectors]:
+        return {i: self._vectors[i] for i in chunk_ids if i in self._vectors}
 
     def count(self) -> int:
         return len(self._chunks)

@@ -99,3 +99,11 @@ def test_chroma_uses_cosine_and_no_embedding_function(tmp_path: Path) -> None:
     config = store._collection.configuration
     assert config["hnsw"]["space"] == "cosine"
     assert config.get("embedding_function") is None
+
+
+def test_iter_chunks_and_vectors(store: VectorStore) -> None:
+    store.add([chunk("a"), chunk("b")], vectors([1.0, 0.0], [0.0, 1.0]))
+    assert {c.id for c in store.iter_chunks()} == {"a", "b"}
+    got = store.vectors(["b", "zz"])
+    assert set(got) == {"b"}
+    assert np.allclose(got["b"], [0.0, 1.0])

@@ -1,0 +1,48 @@
+"""Load, check and render the prompt files in prompts/ (string.Template syntax: $name)."""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.errors import PromptError
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@lru_cache(maxsize=32)
+def load(name: str, folder: Path = PROMPTS_DIR) -> string.Template:
+    """The template of prompts/<name>.md."""
+    path = folder / f"{name}.md"
+    try:
+        return string.Template(path.read_text(encoding="utf-8").strip())
+    except OSError as error:
+        raise PromptError(f"prompt file {path} cannot be read: {error.strerror}") from error
+
+
+def variables(template: string.Template) -> set[str]:
+    """The $names a template uses."""
+    names = set()
+    for match in template.pattern.finditer(template.template):
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.add(name)
+        elif match.group("invalid") is not None:
+            raise PromptError(
+                f"bad '$' at offset {match.start()} in prompt {template.template[:40]!r}"
+            )
+    return names
+
+
+def render(name: str, folder: Path = PROMPTS_DIR, **values: str) -> str:
+    """Fill a prompt; every variable must be given and every value must be used."""
+    template = load(name, folder)
+    needed = variables(template)
+    missing = needed - values.keys()
+    if missing:
+        raise PromptError(f"{name}.md needs {sorted(missing)}")
+    unused = values.keys() - needed
+    if unused:
+        raise PromptError(f"{name}.md does not use {sorted(unused)}")
+    return template.substitute(values)
