@@ -20,15 +20,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import charset_normalizer
-import httpx
-import pypdf
-import trafilatura
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import IngestError
 from assistant.models import Document
+
+if TYPE_CHECKING:  # heavy imports happen where they are used, to keep the CLI quick
+    import httpx
 
 USER_AGENT = "article-assistant/0.1"
 MAX_REDIRECTS = 5
@@ -349,6 +349,8 @@ def _too_big(size: int, limit: int) -> str:
 
 
 def _http_client(timeout: float) -> httpx.Client:
+    import httpx
+
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -366,6 +368,8 @@ def _load_url(
     is_unchanged: Callable[[str, str], bool] | None,
 ) -> LoadResult:
     """Fetch a URL with a size cap and an overall deadline, then parse it by content type."""
+    import httpx
+
     deadline = time.monotonic() + timeout
     timed_out = f"timed out after {timeout:g}s"
     too_big = f"larger than {max_bytes:,} bytes (ASSISTANT_FETCH_MAX_BYTES)"
@@ -527,6 +531,8 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
             pass
     non_ascii = len(data.translate(None, _ASCII))
     if non_ascii > 0.15 * len(data):
+        import charset_normalizer
+
         guess = charset_normalizer.from_bytes(data).best()
         if guess is not None:
             return str(guess)
@@ -684,6 +690,8 @@ def _parse_markdown(text: str, source: str, raw_hash: str, url: str | None) -> D
 
 def _parse_html(html: str, source: str, raw_hash: str, url: str | None) -> Document:
     """trafilatura's main-text extraction (favouring recall) with its metadata. No network."""
+    import trafilatura
+
     extracted = trafilatura.bare_extraction(
         html,
         url=url,
@@ -838,6 +846,8 @@ def _item_document(
 
 def _parse_pdf(data: bytes, source: str, raw_hash: str, url: str | None) -> Document:
     """pypdf text extraction, pages joined by blank lines; title and author from metadata."""
+    import pypdf
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

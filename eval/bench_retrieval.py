@@ -23,7 +23,13 @@ from assistant.config import Settings
 from assistant.models import Article
 from assistant.retrieval import retrieve
 
-MODES = ("dense", "lexical", "hybrid")
+MODES = ("dense", "lexical", "hybrid", "hybrid-rrf")
+LABELS = {
+    "dense": "dense (chroma, MiniLM)",
+    "lexical": "BM25 (bm25s)",
+    "hybrid": "fused: normalised scores (default)",
+    "hybrid-rrf": "fused: reciprocal rank (k=60)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         for q in questions:
             vector = library.embedder.embed([q.question])[0]
             for mode in MODES:
-                hits = retrieve(library, q.question, k=10, mode=mode, query_vector=vector)
+                hits = retrieve(
+                    library,
+                    q.question,
+                    k=10,
+                    mode="hybrid" if mode.startswith("hybrid") else mode,  # type: ignore[arg-type]
+                    fusion="rrf" if mode == "hybrid-rrf" else "score",
+                    query_vector=vector,
+                )
                 articles = list(dict.fromkeys(h.chunk.article_id for h in hits))
                 gold = target[q.paragraph]
                 ranks[mode].append(articles.index(gold) + 1 if gold in articles else None)
@@ -86,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         result[mode] = {k: round(v, 4) for k, v in scores.items()}
         lines.append(
-            f"| {'bm25' if mode == 'lexical' else mode} | {scores['recall@1']:.3f} | "
+            f"| {LABELS[mode]} | {scores['recall@1']:.3f} | "
             f"{scores['recall@5']:.3f} | {scores['recall@10']:.3f} | {scores['mrr@10']:.3f} |"
         )
     text = "\n".join(lines) + "\n"
