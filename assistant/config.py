@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(DEFAULT_HOME, description="data directory (ASSISTANT_HOME)")
     library: str = Field("default", description="library (collection) name")
+    chroma_url: str | None = Field(
+        None, description="a Chroma server (http://host:port) instead of the embedded store"
+    )
     embedder: str = Field(
         "local-minilm",
         description="'local-minilm' (bundled ONNX model) or 'openai:<model>'",

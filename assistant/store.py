@@ -73,12 +73,18 @@ def chroma_client(home: Path, url: str | None = None) -> Any:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ConfigError(f"ASSISTANT_CHROMA_URL {url!r} is not an http(s)://host:port URL")
-        return chromadb.HttpClient(
-            host=parsed.hostname,
-            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-            ssl=parsed.scheme == "https",
-            settings=_chroma_settings(),
-        )
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=_chroma_settings(),
+            )
+        except ValueError as error:
+            raise ConfigError(
+                f"cannot reach the Chroma server at {url} (ASSISTANT_CHROMA_URL): is "
+                "`chroma run --path DIR --port PORT` running?"
+            ) from error
     home.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(home / "chroma"), settings=_chroma_settings())
 

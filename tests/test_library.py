@@ -166,3 +166,23 @@ def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
         fake_assistant.articles(library="nope-not-here")
     with pytest.raises(ConfigError, match="not valid"):
         fake_assistant.articles(library="bad name!")
+
+
+def test_server_mode_keeps_chunks_in_a_chroma_server(
+    settings: Settings, hash_embedder: HashEmbedder, chroma_server: str, tmp_path: Path
+) -> None:
+    server_settings = settings.model_copy(
+        update={"chroma_url": chroma_server, "library": "srv-lib"}
+    )
+    assistant = Assistant(server_settings, embedder=hash_embedder)
+    report = assistant.ingest(write(tmp_path / "s.txt", STORY))
+    assert report.count(IngestStatus.ADDED) == 1
+    answer = assistant.ask("Where did residents lose heating?")
+    assert answer.sources and "Kyiv" in answer.sources[0].hit.chunk.text
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    url = urlparse(chroma_server)
+    client = chromadb.HttpClient(host=url.hostname, port=url.port)
+    assert client.get_collection("srv-lib").count() == report.items[0].n_chunks

@@ -1,5 +1,6 @@
 """One contract, every VectorStore: the in-memory fake and chromadb on disk."""
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -10,15 +11,19 @@ from assistant.models import Chunk
 from assistant.store import ChromaStore, VectorStore, chroma_client
 
 
-def make_store(kind: str, tmp_path: Path) -> VectorStore:
+def make_store(kind: str, tmp_path: Path, server_url: str | None = None) -> VectorStore:
     if kind == "memory":
         return MemoryStore()
+    if kind == "chroma-server":
+        # One server for the module: every test gets a collection of its own.
+        return ChromaStore(chroma_client(tmp_path, server_url), f"contract-{uuid.uuid4().hex[:12]}")
     return ChromaStore(chroma_client(tmp_path / "home"), "contract")
 
 
-@pytest.fixture(params=["memory", "chroma"])
+@pytest.fixture(params=["memory", "chroma", "chroma-server"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
-    return make_store(request.param, tmp_path)
+    url = request.getfixturevalue("chroma_server") if request.param == "chroma-server" else None
+    return make_store(request.param, tmp_path, url)
 
 
 def chunk(chunk_id: str, article: str = "a", index: int = 0) -> Chunk:
@@ -107,3 +112,10 @@ def test_iter_chunks_and_vectors(store: VectorStore) -> None:
     got = store.vectors(["b", "zz"])
     assert set(got) == {"b"}
     assert np.allclose(got["b"], [0.0, 1.0])
+
+
+def test_server_down_is_a_clear_error(tmp_path: Path) -> None:
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot reach the Chroma server"):
+        chroma_client(tmp_path, "http://127.0.0.1:9")
