@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import check_citations, is_abstention, number_sources
-from assistant.errors import InputError, NotFoundError
+from assistant.errors import InputError, NotFoundError, ProviderError
 from assistant.extractive import ExtractiveEngine
 from assistant.library import Library
 from assistant.llm import LLM, Completion, Message
@@ -70,6 +70,7 @@ class Answerer:
     llm: LLM | None = None
     context_tokens: int = 8192
     answer_tokens: int = 700
+    fallback: bool = True
 
     @property
     def engine(self) -> str:
@@ -134,7 +135,14 @@ class Answerer:
             answer = self._extractive(question, sources, articles, vector)
             yield answer.text
         else:
-            answer = yield from self._generate(question, sources, articles)
+            try:
+                answer = yield from self._generate(question, sources, articles)
+            except ProviderError as error:
+                if not self.fallback:
+                    raise
+                answer = self._extractive(question, sources, articles, vector)
+                answer.fallback = f"{error} -- this is the offline extractive answer instead"
+                yield answer.text
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         answer.timings = {name: round(value, 4) for name, value in timings.items()}

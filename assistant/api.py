@@ -95,7 +95,7 @@ class Assistant:
     def _store(self, name: str) -> VectorStore:
         with self._lock:
             if self._client is None:
-                self._client = chroma_client(self.settings.home)
+                self._client = chroma_client(self.settings.home, self.settings.chroma_url)
             return ChromaStore(self._client, name)
 
     def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
@@ -118,6 +118,7 @@ class Assistant:
                     lexical=LexicalIndex(self.settings.home / "bm25" / name),
                     chunk_tokens=self.settings.chunk_tokens,
                     chunk_overlap=self.settings.chunk_overlap,
+                    max_article_chars=self.settings.max_article_chars,
                 )
             return self._libraries[name]
 
@@ -215,6 +216,7 @@ class Assistant:
             llm=self.llm if name == "openai" else None,
             context_tokens=self.settings.context_tokens,
             answer_tokens=self.settings.answer_tokens,
+            fallback=self.settings.llm_fallback,
         )
 
     def ask(

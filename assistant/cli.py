@@ -197,6 +197,8 @@ def print_sources(answer: Answer) -> None:
     from rich.text import Text
 
     console = _console()
+    if answer.fallback:
+        console.print(Text(f"note: {answer.fallback}", style="yellow"))
     if answer.abstained:
         console.print(
             Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")
     max_file_bytes: int = Field(100_000_000, gt=0, description="size cap for one file")
+    max_article_chars: int = Field(
+        2_000_000, gt=0, description="cap on one article's cleaned text (about 1,000 pages)"
+    )
     engine: Literal["auto", "extractive", "openai"] = "auto"
     chat_model: str | None = Field(None, description="LLM model name; None: built-in default")
     openai_api_key: str | None = Field(
@@ -55,6 +58,9 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = Field(60.0, gt=0, description="seconds for one LLM request")
     llm_retries: int = Field(2, ge=0, le=10, description="retries after a failed LLM request")
+    llm_fallback: bool = Field(
+        True, description="when the LLM fails, answer with the extractive engine and say so"
+    )
     context_tokens: int = Field(8192, ge=1024, description="the chat model's context window")
     answer_tokens: int = Field(700, ge=64, description="most tokens an LLM answer may use")
 

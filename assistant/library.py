@@ -93,6 +93,7 @@ class Library:
         lexical: LexicalIndex | None = None,
         chunk_tokens: int = 200,
         chunk_overlap: int = 30,
+        max_article_chars: int = 2_000_000,
     ) -> None:
         self.name = name
         self.catalog = catalog
@@ -101,6 +102,7 @@ class Library:
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
+        self.max_article_chars = max_article_chars
         self.chunker = chunker_signature(tokenizer.name, chunk_tokens, chunk_overlap)
         self._lexical = lexical
         self._lexical_lock = threading.Lock()
@@ -201,6 +203,16 @@ class Library:
                     source=document.source,
                     status=IngestStatus.FAILED,
                     reason="no article text left after removing boilerplate",
+                )
+            )
+            return
+        if len(cleaned.text) > self.max_article_chars:
+            report.items.append(
+                IngestItem(
+                    source=document.source,
+                    status=IngestStatus.FAILED,
+                    reason=f"article text is {len(cleaned.text):,} characters; the limit is "
+                    f"{self.max_article_chars:,} (ASSISTANT_MAX_ARTICLE_CHARS)",
                 )
             )
             return

@@ -228,6 +228,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     usage: Usage | None = None
     standalone_question: str | None = Field(None, description="the question as retrieved")
+    fallback: str | None = Field(
+        None, description="why the LLM failed and the offline extractive engine answered instead"
+    )
 
     @property
     def hits(self) -> list[Hit]:

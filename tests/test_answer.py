@@ -5,7 +5,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from openai_server import Error, Hang, OpenAIServer, Reply
+from openai_server import CutStream, Error, Garbage, Hang, OpenAIServer, Reply
 
 from assistant.api import Assistant
 from assistant.config import Settings
@@ -165,19 +165,49 @@ def test_llm_stream(with_llm: Assistant, openai_server: OpenAIServer) -> None:
     assert "".join(deltas) == parts[-1].text
 
 
-@pytest.mark.parametrize(
-    ("behaviour", "match"),
-    [
-        pytest.param(Error(500), "HTTP 500", id="500"),
-        pytest.param(Hang(5.0), "did not answer in time", id="hang"),
-    ],
-)
-def test_llm_failures_are_clear_errors(
+FAULTS = [
+    pytest.param(Error(500), "HTTP 500", id="500"),
+    pytest.param(Error(429, headers={"Retry-After": "0"}), "rate limiting", id="429"),
+    pytest.param(Hang(5.0), "did not answer in time", id="hang"),
+    pytest.param(CutStream("Russia attacked with", after_chunks=1), "LLM endpoint", id="cut-stream"),
+    pytest.param(Garbage(), "not a valid chat completion", id="garbage"),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "match"), FAULTS)
+def test_llm_failures_are_clear_errors_without_fallback(
+    samples_home: Path,
+    onnx_embedder: OnnxEmbedder,
+    openai_server: OpenAIServer,
+    behaviour,
+    match: str,
+) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(home=samples_home, llm_fallback=False, _env_file=None)  # type: ignore[call-arg]
+    client = openai.OpenAI(base_url=openai_server.base_url, api_key="k", timeout=1.0, max_retries=0)
+    assistant = Assistant(settings, embedder=onnx_embedder, llm=OpenAIChat(client, "test-model"))
+    openai_server.script(behaviour)
+    with pytest.raises(ProviderError, match=match):
+        assistant.ask("How many missiles did Russia launch?")
+
+
+@pytest.mark.parametrize(("behaviour", "match"), FAULTS)
+def test_llm_failures_fall_back_to_the_extractive_answer(
     with_llm: Assistant, openai_server: OpenAIServer, behaviour, match: str
 ) -> None:  # type: ignore[no-untyped-def]
     openai_server.script(behaviour)
-    with pytest.raises(ProviderError, match=match):
-        with_llm.ask("How many missiles did Russia launch?")
+    answer = with_llm.ask("How many missiles did Russia launch?")
+    assert answer.engine == "extractive" and answer.fallback
+    assert "offline extractive answer" in answer.fallback and match in answer.fallback
+    assert "71" in answer.text and answer.citations
+
+
+def test_reply_in_the_wrong_language_is_flagged(
+    with_llm: Assistant, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(Reply("Rusia atacó con setenta y un misiles según la fuerza aérea [1]."))
+    answer = with_llm.ask("How many missiles did Russia launch?")
+    assert not answer.abstained
+    assert FlagKind.WEAK_SUPPORT in {f.kind for f in answer.flags}
 
 
 def test_source_text_is_fenced_as_data(
