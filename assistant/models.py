@@ -108,9 +108,10 @@ class IngestReport(BaseModel):
     items: list[IngestItem] = Field(default_factory=list)
     seconds: float = 0.0
 
-    def count(self, status: IngestStatus) -> int:
-        """How many items ended with this status."""
-        return sum(1 for item in self.items if item.status is status)
+    def count(self, status: IngestStatus | str) -> int:
+        """How many items ended with this status ('added', 'failed', ...)."""
+        wanted = IngestStatus(status)
+        return sum(1 for item in self.items if item.status == wanted)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
