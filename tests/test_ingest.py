@@ -452,13 +452,12 @@ def test_is_unchanged_skips_parsing(tmp_path: Path) -> None:
     assert load_one(path, is_unchanged=lambda origin, digest: False).error is not None
 
 
-def test_no_op_reingest_of_many_files_is_fast(tmp_path: Path) -> None:
+def test_no_op_reingest_of_many_files_parses_nothing(tmp_path: Path) -> None:
+    # Speed is measured by eval/bench_ingest.py; here: unchanged files are never parsed.
     for i in range(500):
         write(tmp_path / "many" / f"{i:04}.txt", f"Article number {i}.")
-    start = time.perf_counter()
     results = list(iter_load([tmp_path / "many"], is_unchanged=lambda origin, digest: True))
-    assert len(results) == 500 and all(r.unchanged for r in results)
-    assert time.perf_counter() - start < 5  # about 0.05 s on a laptop
+    assert len(results) == 500 and all(r.unchanged and not r.documents for r in results)
 
 
 # --- URLs ----------------------------------------------------------------------------------
