@@ -692,6 +692,8 @@ def _parse_html(html: str, source: str, raw_hash: str, url: str | None) -> Docum
     """trafilatura's main-text extraction (favouring recall) with its metadata. No network."""
     import trafilatura
 
+    if not re.search(r"<(html|body)\b", html[:5000], re.IGNORECASE):
+        html = f"<html><body>{html}</body></html>"  # a fragment: give it a document
     extracted = trafilatura.bare_extraction(
         html,
         url=url,
