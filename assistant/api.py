@@ -21,9 +21,10 @@ from assistant.ingest import load_text
 from assistant.lexical import LexicalIndex
 from assistant.library import IngestOptions, Library, Progress
 from assistant.llm import LLM, OpenAIChat
-from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo
+from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo, Summary, Turn
 from assistant.retrieval import Filters, Mode
 from assistant.store import ChromaStore, VectorStore, chroma_client
+from assistant.summarize import Format, Length, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
 
 EngineName = Literal["auto", "extractive", "openai"]
@@ -60,6 +61,7 @@ class Assistant:
         self._embedder = embedder
         self._tokenizer = tokenizer
         self._llm = llm
+        self._llms: dict[str, LLM] = {}
         self._catalog: Catalog | None = None
         self._client: Any = None
         self._libraries: dict[str, Library] = {}
@@ -205,15 +207,32 @@ class Assistant:
                 )
             return self._llm
 
-    def answerer(self, library: str | None = None, engine: EngineName | None = None) -> Answerer:
-        """The question answerer for a library and engine."""
+    def chat_llm(self, model: str | None = None) -> LLM:
+        """The chat model called `model` on the configured endpoint (the default one if None)."""
+        default = self.llm
+        if not model or model == default.model:
+            return default
+        with self._lock:
+            if model not in self._llms:
+                self._llms[model] = OpenAIChat(
+                    openai_client(self.settings), model, max_tokens=self.settings.answer_tokens
+                )
+            return self._llms[model]
+
+    def answerer(
+        self,
+        library: str | None = None,
+        engine: EngineName | None = None,
+        model: str | None = None,
+    ) -> Answerer:
+        """The question answerer for a library and engine (and LLM model, for 'openai')."""
         name = self.engine_name(engine)
         lib = self.library(library, must_exist=True)
         return Answerer(
             library=lib,
             extractive=ExtractiveEngine(lib.embedder),
             tokenizer=self.tokenizer,
-            llm=self.llm if name == "openai" else None,
+            llm=self.chat_llm(model) if name == "openai" else None,
             context_tokens=self.settings.context_tokens,
             answer_tokens=self.settings.answer_tokens,
             fallback=self.settings.llm_fallback,
@@ -253,6 +272,97 @@ class Assistant:
         """Like `ask`, but yields text as it is produced, then the final Answer."""
         return self.answerer(library, engine).stream(
             question, k=k or self.settings.top_k, filters=filters, mode=mode, mmr_lambda=mmr_lambda
+        )
+
+    def chat_stream(
+        self,
+        message: str,
+        history: Sequence[Turn] = (),
+        *,
+        library: str | None = None,
+        k: int | None = None,
+        engine: EngineName | None = None,
+        model: str | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        mmr_lambda: float | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like `ask_stream`, but a follow-up is read in the context of `history`.
+
+        >>> a = Assistant()                                            # doctest: +SKIP
+        >>> turns = [Turn.of(a.ask("How many missiles did Russia launch?"))]  # doctest: +SKIP
+        >>> *_, answer = a.chat_stream("And how many drones?", turns)  # doctest: +SKIP
+        >>> answer.standalone_question                                 # doctest: +SKIP
+        'How many missiles did Russia launch? And how many drones?'
+        """
+        from assistant.chat import chat_stream
+
+        return chat_stream(
+            self.answerer(library, engine, model),
+            message,
+            history,
+            k=k or self.settings.top_k,
+            filters=filters,
+            mode=mode,
+            mmr_lambda=mmr_lambda,
+        )
+
+    # Summaries
+
+    def summarizer(
+        self, library: str | None = None, engine: EngineName | None = None
+    ) -> Summarizer:
+        """The summarizer for a library and engine."""
+        name = self.engine_name(engine)
+        return Summarizer(
+            library=self.library(library, must_exist=True),
+            tokenizer=self.tokenizer,
+            llm=self.llm if name == "openai" else None,
+            context_tokens=self.settings.context_tokens,
+            answer_tokens=self.settings.answer_tokens,
+        )
+
+    def summarize(
+        self,
+        article_id: str | None = None,
+        *,
+        article_ids: Sequence[str] | None = None,
+        all: bool = False,
+        query: str | None = None,
+        library: str | None = None,
+        length: Length = "medium",
+        format: Format = "paragraph",
+        engine: EngineName | None = None,
+    ) -> Summary:
+        """Summarise one article, several, every article (`all=True`) or a topic (`query`).
+
+        Ids may be unique prefixes. Every sentence cites its article [n]; offline the sentences
+        are quoted from the articles, with an LLM they are checked against them.
+
+        >>> print(Assistant().summarize("0144609", length="short").text)  # doctest: +SKIP
+        Russia launched its biggest drone and missile attack this year on Ukraine ... [1]
+        """
+        ids = [article_id] if article_id else []
+        return self.summarizer(library, engine).summarize(
+            [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
+        )
+
+    def summarize_stream(
+        self,
+        article_id: str | None = None,
+        *,
+        article_ids: Sequence[str] | None = None,
+        all: bool = False,
+        query: str | None = None,
+        library: str | None = None,
+        length: Length = "medium",
+        format: Format = "paragraph",
+        engine: EngineName | None = None,
+    ) -> Iterator[str | Summary]:
+        """Like `summarize`, but yields text as it is produced, then the final Summary."""
+        ids = [article_id] if article_id else []
+        return self.summarizer(library, engine).stream(
+            [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
         )
 
     def libraries(self) -> list[LibraryInfo]:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
@@ -14,16 +15,21 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from assistant.api import Assistant
-    from assistant.models import Answer, IngestReport
+    from assistant.models import Answer, Citation, Flag, IngestReport, Source, Summary
 
 EXAMPLES = """examples:
   assistant ask "How many missiles did Russia launch?"
   assistant ask "What did Zelenskyy say?" --json --k 8
   assistant ingest article.html news/ https://example.com/story
   assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
+  assistant summarize 3f2a9c --length short
+  assistant summarize --all --format bullets
+  assistant summarize --query "heating cuts" --length long
   assistant docs list
   assistant docs show 3f2a9c
   assistant docs rm 3f2a9c
+  assistant ui --port 7860 --auth reader:s3cret
+  assistant eval eval/seed_cases.yaml --engine extractive --baseline eval/seed_baseline.json
 
 settings come from ASSISTANT_* environment variables or a .env file
 (ASSISTANT_HOME, ASSISTANT_LIBRARY, ASSISTANT_EMBEDDER, ...); see README.md."""
@@ -99,10 +105,88 @@ def build_parser() -> argparse.ArgumentParser:
     libraries.add_argument("--json", action="store_true")
     libraries.set_defaults(run=cmd_libraries)
 
+    evaluate = sub.add_parser(
+        "eval",
+        help="score answers against gold facts (YAML/JSONL cases or SQuAD JSON)",
+        description="Run every case through the assistant and score it: facts, abstention, "
+        "citation recall/precision, retrieval recall@k, latency. Writes report.json/.md/.html; "
+        "with --baseline exits 3 when a headline metric regressed beyond --tolerance.",
+    )
+    evaluate.add_argument(
+        "datasets", nargs="+", metavar="DATASET", help=".yaml/.jsonl cases or SQuAD .json"
+    )
+    evaluate.add_argument("--engine", choices=["auto", "extractive", "openai"], default="auto")
+    where = evaluate.add_mutually_exclusive_group()
+    where.add_argument("--library", "-l", help="ask this existing library")
+    where.add_argument(
+        "--ingest",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="ingest this into library eval-<dataset> first",
+    )
+    evaluate.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    evaluate.add_argument("--out", type=Path, help="report folder (default eval/out/NAME-TIME)")
+    evaluate.add_argument("--baseline", type=Path, metavar="OLD.json", help="compare with it")
+    evaluate.add_argument(
+        "--update-baseline", action="store_true", help="write this run to --baseline instead"
+    )
+    evaluate.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.02,
+        help="allowed drop per headline metric (absolute, default 0.02)",
+    )
+    evaluate.add_argument("--k", type=int, help="sources to retrieve (default: $ASSISTANT_TOP_K)")
+    evaluate.add_argument(
+        "--judge",
+        choices=["auto", "lexical", "llm"],
+        default="auto",
+        help="citation judge; 'auto' adds the LLM judge when an LLM is configured",
+    )
+    evaluate.set_defaults(run=cmd_eval)
+
+    summarize = sub.add_parser(
+        "summarize",
+        parents=[library],
+        help="summarise articles or a topic; every sentence cites its article",
+        description="Summarise one article, several, every article (--all) or what the library "
+        "says about a topic (--query). Offline the summary quotes the articles' most central "
+        "sentences; with an LLM it is written and its citations checked. short / medium / long "
+        "= 3 / 5 / 8 sentences for one article, 1 / 2 / 4 per article for several.",
+    )
+    summarize.add_argument("ids", nargs="*", metavar="ARTICLE_ID", help="id or unique prefix")
+    summarize.add_argument("--all", action="store_true", help="every article of the library")
+    summarize.add_argument("--query", "-q", metavar="TOPIC", help="summarise a topic")
+    summarize.add_argument("--length", choices=["short", "medium", "long"], default="medium")
+    summarize.add_argument("--format", choices=["paragraph", "bullets"], default="paragraph")
+    summarize.add_argument(
+        "--engine",
+        choices=["auto", "extractive", "openai"],
+        help="'auto' uses the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set",
+    )
+    summarize.add_argument("--json", action="store_true", help="print the whole summary as JSON")
+    summarize.set_defaults(run=cmd_summarize)
+
     demo = sub.add_parser(
         "demo", parents=[library], help="ingest the bundled sample articles and list them"
     )
     demo.set_defaults(run=cmd_demo)
+
+    ui = sub.add_parser(
+        "ui",
+        parents=[library],
+        help="start the web UI (chat, library, settings) in the browser",
+        description="Serve the web UI on http://HOST:PORT. An empty library gets the bundled "
+        "sample articles first, so there is something to ask about.",
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    ui.add_argument("--auth", metavar="USER:PASS", help="require this user and password")
+    ui.add_argument(
+        "--no-samples", action="store_true", help="do not ingest the samples into an empty library"
+    )
+    ui.set_defaults(run=cmd_ui)
     return parser
 
 
@@ -122,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `assistant docs list | head`: the reader left early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _assistant(args: argparse.Namespace) -> Assistant:
@@ -204,14 +293,24 @@ def print_sources(answer: Answer) -> None:
             Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")
         )
         return
+    print_cited(answer.sources, answer.citations, answer.flags)
+
+
+def print_cited(
+    sources: Sequence[Source], citations: Sequence[Citation], flags: Sequence[Flag]
+) -> None:
+    """The cited sources, numbered, each with the sentences quoted from it; then any flags."""
+    from rich.text import Text
+
+    console = _console()
     cited: dict[int, list[str]] = {}
-    for citation in answer.citations:
+    for citation in citations:
         cited.setdefault(citation.number, [])
         if citation.quote not in cited[citation.number]:
             cited[citation.number].append(citation.quote)
     if cited:
         console.print()
-    for source in answer.sources:
+    for source in sources:
         if source.number not in cited:
             continue
         where = source.url or source.source
@@ -220,7 +319,7 @@ def print_sources(answer: Answer) -> None:
         console.print(Text(f"    {where}", style="dim"))
         for quote in cited[source.number]:
             console.print(Text(f"    “{quote}”"))
-    for flag in answer.flags:
+    for flag in flags:
         console.print(Text(f"! {flag.kind.value}: {flag.text[:80]} {flag.detail}", style="yellow"))
 
 
@@ -398,6 +497,56 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation.command import EvalOptions, run
+
+    options = EvalOptions(
+        datasets=[Path(d) for d in args.datasets],
+        engine=args.engine,
+        library=args.library,
+        ingest=args.ingest,
+        limit=args.limit,
+        out=args.out,
+        baseline=args.baseline,
+        update_baseline=args.update_baseline,
+        tolerance=args.tolerance,
+        k=args.k,
+        judge=args.judge,
+    )
+    return run(_assistant(args), options)
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from assistant.models import Summary
+
+    parts = _assistant(args).summarize_stream(
+        article_ids=args.ids,
+        all=args.all,
+        query=args.query,
+        library=args.library,
+        length=args.length,
+        format=args.format,
+        engine=args.engine,
+    )
+    summary: Summary | None = None
+    live = not args.json and sys.stdout.isatty()
+    for part in parts:
+        if isinstance(part, Summary):
+            summary = part
+        elif live:
+            print(part, end="", flush=True)
+    assert summary is not None
+    if args.json:
+        print(summary.model_dump_json(indent=2))
+        return 0
+    if live:
+        print()
+    else:
+        print(summary.text)
+    print_cited(summary.sources, summary.citations, summary.flags)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from assistant.api import samples_dir
 
@@ -410,6 +559,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_report(report)
     cmd_docs_list(argparse.Namespace(home=args.home, library=args.library, json=False))
     return 0 if report.ok else 1
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from assistant.errors import InputError
+
+    auth = None
+    if args.auth is not None:
+        user, _, password = args.auth.partition(":")
+        if not user or not password:
+            raise InputError("--auth takes USER:PASS, e.g. --auth reader:s3cret")
+        auth = (user, password)
+    from assistant.api import Assistant, check_library
+
+    assistant = _assistant(args)
+    if args.library:
+        assistant = Assistant(assistant.settings, library=check_library(args.library))
+    name = assistant.settings.library
+    sizes = {info.name: info.n_articles for info in assistant.libraries()}
+    if not args.no_samples and not sizes.get(name):
+        print(f"library {name!r} is empty: ingesting the bundled sample articles", flush=True)
+        report = assistant.ingest_samples(name)
+        print(report.summary(), flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(
+            f"warning: serving on {args.host} without --auth: anyone who can reach this "
+            "address can read and change the library",
+            file=sys.stderr,
+        )
+    from assistant.ui import serve
+
+    serve(
+        assistant,
+        host=args.host,
+        port=args.port,
+        auth=auth,
+        on_ready=lambda url: print(f"article assistant UI on {url}  (Ctrl-C stops it)", flush=True),
+    )
+    return 0
 
 
 if __name__ == "__main__":

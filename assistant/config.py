@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")
     max_file_bytes: int = Field(100_000_000, gt=0, description="size cap for one file")
+    max_upload_mb: int = Field(50, gt=0, description="largest file the web UI accepts, in MB")
     max_article_chars: int = Field(
         2_000_000, gt=0, description="cap on one article's cleaned text (about 1,000 pages)"
     )

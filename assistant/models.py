@@ -240,3 +240,58 @@ class Answer(BaseModel):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Turn(BaseModel):
+    """One exchange of a conversation, as the next follow-up needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str = Field(description="what the user typed")
+    answer: str = Field(description="the answer's text, with its [n] markers")
+    standalone_question: str | None = Field(
+        None, description="the question as answered, when the conversation changed it"
+    )
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        """The turn an answer completes."""
+        return cls(
+            question=answer.question,
+            answer=answer.text,
+            standalone_question=answer.standalone_question,
+        )
+
+
+class SummarySentence(BaseModel):
+    """One sentence of a summary, with the citations its [n] markers resolved to."""
+
+    index: int = Field(description="position in the summary, from 0")
+    text: str = Field(description="the sentence as shown, without its [n] markers")
+    article_id: str | None = Field(None, description="the article it summarises, when known")
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    """A summary of one or more articles (or of a topic) whose every sentence cites [n]."""
+
+    text: str = Field(description="the summary with its [n] markers")
+    sentences: list[SummarySentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    invalid_citations: list[int] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    sources: list[Source] = Field(
+        default_factory=list, description="[n] -> article (the span of it that was summarised)"
+    )
+    engine: str
+    model: str | None = None
+    article_ids: list[str] = Field(default_factory=list)
+    query: str | None = Field(None, description="the topic, for a topic summary")
+    length: str = "medium"
+    format: str = "paragraph"
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    usage: Usage | None = None
+    llm_calls: int = Field(0, description="LLM requests made (map calls + reduce calls)")
+
+    def __str__(self) -> str:
+        return self.text

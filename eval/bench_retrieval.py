@@ -16,10 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from squad import load_squad
-
 from assistant.api import Assistant
 from assistant.config import Settings
+from assistant.evaluation.squad import load_squad
 from assistant.models import Article
 from assistant.retrieval import retrieve
 
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                     query_vector=vector,
                 )
                 articles = list(dict.fromkeys(h.chunk.article_id for h in hits))
-                gold = target[q.paragraph]
+                gold = target[q.articles[0]]
                 ranks[mode].append(articles.index(gold) + 1 if gold in articles else None)
         query_seconds = time.perf_counter() - started
     finally:

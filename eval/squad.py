@@ -1,10 +1,15 @@
-"""Read SQuAD v1.1 / v2.0 JSON: paragraphs become articles, questions keep their gold paragraph."""
+"""SQuAD v1.1 / v2.0 as (paragraphs, questions) for the eval scripts.
+
+The reader itself is `assistant.evaluation.squad.load_squad` (what `assistant eval` uses);
+this keeps the shapes that eval/tune_extractive.py reads.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from assistant.evaluation import squad
 
 
 @dataclass(frozen=True)
@@ -25,23 +30,16 @@ class Question:
 
 def load_squad(path: Path) -> tuple[list[Paragraph], list[Question]]:
     """Paragraphs and questions of a SQuAD file (v2 `is_impossible` -> answerable False)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    paragraphs: list[Paragraph] = []
-    questions: list[Question] = []
-    for article in data["data"]:
-        title = article["title"].replace("_", " ")
-        for index, paragraph in enumerate(article["paragraphs"]):
-            source = f"squad:{article['title']}#{index}"
-            paragraphs.append(Paragraph(source, title, paragraph["context"]))
-            for qa in paragraph["qas"]:
-                answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
-                questions.append(
-                    Question(
-                        id=qa["id"],
-                        question=qa["question"],
-                        answers=answers,
-                        answerable=not qa.get("is_impossible", False) and bool(answers),
-                        paragraph=source,
-                    )
-                )
+    passages, cases = squad.load_squad(path)
+    paragraphs = [Paragraph(p.source, p.title, p.text) for p in passages]
+    questions = [
+        Question(
+            id=c.id,
+            question=c.question,
+            answers=tuple(c.facts[0]) if c.facts else (),
+            answerable=c.answerable,
+            paragraph=c.articles[0],
+        )
+        for c in cases
+    ]
     return paragraphs, questions

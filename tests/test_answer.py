@@ -169,7 +169,9 @@ FAULTS = [
     pytest.param(Error(500), "HTTP 500", id="500"),
     pytest.param(Error(429, headers={"Retry-After": "0"}), "rate limiting", id="429"),
     pytest.param(Hang(5.0), "did not answer in time", id="hang"),
-    pytest.param(CutStream("Russia attacked with", after_chunks=1), "LLM endpoint", id="cut-stream"),
+    pytest.param(
+        CutStream("Russia attacked with", after_chunks=1), "LLM endpoint", id="cut-stream"
+    ),
     pytest.param(Garbage(), "not a valid chat completion", id="garbage"),
 ]
 

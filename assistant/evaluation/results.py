@@ -1,0 +1,122 @@
+"""What an evaluation run produces: a result with reasons per case, and the run's report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class FactCheck(BaseModel):
+    """One gold fact: its alternatives and whether (and as what) the text carried it."""
+
+    alternatives: list[str]
+    found: bool
+    matched: str | None = None
+
+
+class Verdict(BaseModel):
+    """A support judgement: does the premise support the claim?"""
+
+    supported: bool
+    score: float | None = Field(None, description="0..1 when the judge has a score")
+    reason: str = ""
+    error: bool = Field(False, description="the judge failed; counted as unsupported")
+
+
+class SentenceCheck(BaseModel):
+    """One answer sentence, what it cites, and the judge's verdicts on it."""
+
+    index: int
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    supported: bool = False
+    unneeded: list[int] = Field(default_factory=list, description="citations removable (ALCE)")
+    reason: str = ""
+
+
+class CitationCheck(BaseModel):
+    """ALCE citation recall and precision of one answer, by one judge."""
+
+    judge: str
+    recall: float | None = None
+    precision: float | None = None
+    n_citations: int = 0
+    judge_errors: int = 0
+    sentences: list[SentenceCheck] = Field(default_factory=list)
+
+
+class CaseResult(BaseModel):
+    """One case: what came back, each score, and the reasons behind them."""
+
+    id: str
+    kind: Literal["qa", "summary"]
+    prompt: str = Field(description="the question, or 'summary of <article>'")
+    tags: list[str] = Field(default_factory=list)
+    answerable: bool = True
+    answer: str = ""
+    abstained: bool = False
+    correct: bool = False
+    facts: list[FactCheck] = Field(default_factory=list)
+    fact_recall: float | None = None
+    retrieved: bool | None = Field(None, description="gold article (or facts) in top k")
+    facts_retrieved: float | None = Field(None, description="share of facts in the top k chunks")
+    citations: list[CitationCheck] = Field(default_factory=list)
+    forbidden: list[str] = Field(default_factory=list, description="must_not_contain found")
+    latency_s: float | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasons: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    def citation(self, judge: str) -> CitationCheck | None:
+        """The citation check by a judge ('lexical' or 'llm'), when there is one."""
+        return next((c for c in self.citations if c.judge == judge), None)
+
+
+class Regression(BaseModel):
+    """A headline metric that got worse than the baseline by more than the tolerance."""
+
+    metric: str
+    baseline: float | None
+    current: float | None
+    delta: float | None
+    higher_is_better: bool = True
+    reason: str
+
+
+class Comparison(BaseModel):
+    """This run against a baseline run."""
+
+    baseline: str
+    tolerance: float
+    deltas: dict[str, float | None] = Field(default_factory=dict)
+    regressions: list[Regression] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.regressions
+
+
+class RunReport(BaseModel):
+    """A whole evaluation run: settings, headline metrics, per-tag metrics and every case."""
+
+    dataset: str
+    dataset_path: str = ""
+    dataset_format: str = ""
+    engine: str
+    model: str | None = None
+    judges: list[str] = Field(default_factory=list)
+    k: int
+    library: str
+    started_at: dt.datetime
+    seconds: float = 0.0
+    ingest_seconds: float = 0.0
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    by_tag: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    cases: list[CaseResult] = Field(default_factory=list)
+    comparison: Comparison | None = None

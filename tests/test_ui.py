@@ -1,0 +1,431 @@
+"""The web UI's callbacks as plain functions, over real parts: chromadb on disk, the real ONNX
+embedder on the samples, and the OpenAI-compatible test server on 127.0.0.1 for the LLM path.
+The browser tests (test_ui_browser.py) drive the same callbacks through gradio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+from openai_server import OpenAIServer, Reply
+
+from assistant.api import Assistant
+from assistant.cli import main
+from assistant.config import Settings
+from assistant.embeddings import OnnxEmbedder
+from assistant.llm import OpenAIChat
+from assistant.models import (
+    NO_ANSWER,
+    Answer,
+    Chunk,
+    Citation,
+    Flag,
+    FlagKind,
+    Hit,
+    Source,
+    Turn,
+)
+from assistant.ui import (
+    CURSOR,
+    THINKING,
+    WebUI,
+    answer_markdown,
+    error_markdown,
+    escape_md,
+    flagged_text,
+    parse_urls,
+    quote_spans,
+    sources_html,
+    theme,
+)
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def samples_home(tmp_path_factory: pytest.TempPathFactory, onnx_embedder: OnnxEmbedder) -> Path:
+    home = tmp_path_factory.mktemp("ui-samples")
+    settings = Settings(home=home, _env_file=None)  # type: ignore[call-arg]
+    assert Assistant(settings, embedder=onnx_embedder).ingest_samples().ok
+    return home
+
+
+@pytest.fixture
+def ui(samples_home: Path, onnx_embedder: OnnxEmbedder) -> WebUI:
+    settings = Settings(home=samples_home, _env_file=None)  # type: ignore[call-arg]
+    return WebUI(Assistant(settings, embedder=onnx_embedder))
+
+
+@pytest.fixture
+def fresh_ui(settings: Settings, onnx_embedder: OnnxEmbedder) -> WebUI:
+    """An assistant whose library does not exist yet (its own data directory)."""
+    return WebUI(Assistant(settings, embedder=onnx_embedder))
+
+
+def ask(ui: WebUI, message: str, turns: list[Turn] | None = None, **kw: object) -> list[tuple]:  # type: ignore[type-arg]
+    return list(ui.respond(message, [], turns or [], [], **kw))  # type: ignore[arg-type]
+
+
+def source(title: str = "Title", text: str = "First one. Second one.", start: int = 100) -> Source:
+    chunk = Chunk(
+        id="c1", article_id="a1", index=0, text=text, start=start, end=start + len(text), n_tokens=5
+    )
+    return Source(
+        number=1,
+        hit=Hit(chunk=chunk, score=1.0),
+        title=title,
+        source="/data/a.txt",
+        url=None,
+        date=dt.date(2026, 2, 3),
+    )
+
+
+def citation(quote: str, start: int, number: int = 1) -> Citation:
+    return Citation(
+        number=number,
+        article_id="a1",
+        title="Title",
+        source="/data/a.txt",
+        chunk_id="c1",
+        quote=quote,
+        start=start,
+        end=start + len(quote),
+        support=1.0,
+    )
+
+
+# Chat
+
+
+def test_an_answer_streams_into_the_chat_with_its_sources(ui: WebUI) -> None:
+    steps = ask(ui, "How many missiles did Russia launch?")
+    first_chat, *_ = steps[0]
+    assert first_chat == [
+        {"role": "user", "content": "How many missiles did Russia launch?"},
+        {"role": "assistant", "content": THINKING},
+    ]
+    chat, turns, answers, panel, box = steps[-1]
+    assert box == ""
+    reply = chat[-1]["content"]
+    assert "71 missiles" in reply and "[1]" in reply and CURSOR not in reply
+    assert turns == [Turn.of(answers[0])] and answers[0].citations
+    assert "<mark>Russia attacked with 71 missiles, as well as 450 drones" in panel
+    assert "Russia launches year&#x27;s biggest attack on Ukraine" in panel
+    assert "russia-ukraine-strikes.txt" in panel
+
+
+def test_a_follow_up_is_read_in_context(ui: WebUI) -> None:
+    *_, (chat, turns, answers, _, _) = ask(ui, "How many missiles did Russia launch?")
+    *_, (chat, turns, answers, panel, _) = list(
+        ui.respond("And how many drones?", chat, turns, answers)
+    )
+    assert len(chat) == 4 and len(turns) == 2
+    assert "450" in chat[-1]["content"]
+    assert answers[-1].standalone_question == (
+        "How many missiles did Russia launch? And how many drones?"
+    )
+    assert "read as “How many missiles did Russia launch? And how many drones?”" in panel
+
+
+def test_an_abstention_is_a_note_not_an_error(ui: WebUI) -> None:
+    *_, (chat, turns, answers, panel, _) = ask(ui, "Who won the 2018 FIFA World Cup?")
+    reply = chat[-1]["content"]
+    assert reply.startswith("> ℹ **No answer found.**") and NO_ANSWER in reply
+    assert "Could not answer" not in reply
+    assert answers[-1].abstained and len(turns) == 1
+    assert "aa-abstain" in panel
+
+
+def test_an_assistant_error_is_a_friendly_message_in_the_chat(fresh_ui: WebUI) -> None:
+    *_, (chat, turns, answers, _, _) = ask(fresh_ui, "How many missiles did Russia launch?")
+    reply = chat[-1]["content"]
+    assert reply.startswith("✗ **Could not answer:** library 'default' does not exist")
+    assert "Traceback" not in reply
+    assert turns == [] and answers == [None]
+
+
+def test_the_openai_engine_without_an_llm_says_how_to_connect_one(ui: WebUI) -> None:
+    *_, (chat, _, _, _, _) = ask(ui, "How many missiles?", engine="openai")
+    assert "OPENAI\\_API\\_KEY" in chat[-1]["content"]  # escaped for Markdown
+
+
+def test_html_typed_into_the_chat_is_shown_as_text(ui: WebUI) -> None:
+    chat, *_ = ask(ui, XSS)[0]
+    assert chat[0]["content"] == "&lt;img src=x onerror=alert(1)>"
+
+
+def test_an_empty_message_changes_nothing(ui: WebUI) -> None:
+    assert ask(ui, "   ") == [([], [], [], sources_html(None), "")]
+
+
+def test_new_chat_and_selecting_an_earlier_answer(ui: WebUI) -> None:
+    *_, (chat, turns, answers, _, _) = ask(ui, "How many missiles did Russia launch?")
+    *_, (chat, turns, answers, _, _) = list(
+        ui.respond("How tall is the Motherland monument?", chat, turns, answers)
+    )
+    assert "71 missiles" in ui.select_answer(answers, 1)
+    assert "62 metres" in ui.select_answer(answers, 3)
+    assert ui.select_answer(answers, 99) == sources_html(answers[-1])
+    assert ui.new_chat() == ([], [], [], sources_html(None), "")
+
+
+@pytest.fixture
+def llm_ui(
+    samples_home: Path, onnx_embedder: OnnxEmbedder, openai_server: OpenAIServer
+) -> Iterator[WebUI]:
+    settings = Settings(home=samples_home, _env_file=None)  # type: ignore[call-arg]
+    client = openai.OpenAI(base_url=openai_server.base_url, api_key="k", max_retries=0)
+    llm = OpenAIChat(client, "test-model")
+    yield WebUI(Assistant(settings, embedder=onnx_embedder, llm=llm))
+
+
+def test_llm_text_streams_and_flagged_sentences_are_marked(
+    llm_ui: WebUI, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(
+        Reply("Russia attacked with 71 missiles [1]. It was the largest attack in all of history.")
+    )
+    steps = ask(llm_ui, "How many missiles did Russia launch?")
+    partial = [s[0][-1]["content"] for s in steps[1:-1]]
+    assert len(partial) > 3 and all(p.endswith(CURSOR) for p in partial)
+    assert partial[0] != partial[-1]
+    reply = steps[-1][0][-1]["content"]
+    assert reply.startswith("Russia attacked with 71 missiles [1]. ⚠ *It was the largest")
+    assert "Check the marked sentences: ⚠ cites no source." in reply
+    panel = steps[-1][3]
+    assert "aa-flag-uncited" in panel and "<mark>Russia attacked with 71 missiles" in panel
+
+
+# Rendering
+
+
+def test_html_in_titles_and_quotes_is_escaped() -> None:
+    src = source(title=XSS, text=f"Before. {XSS} said so. After.")
+    answer = Answer(
+        question=XSS,
+        text=f"{XSS} said so [1].",
+        citations=[citation(f"{XSS} said so.", 100 + len("Before. "))],
+        sources=[src],
+        engine="extractive",
+    )
+    panel = sources_html(answer)
+    assert "<img" not in panel
+    assert "<mark>&lt;img src=x onerror=alert(1)&gt; said so.</mark>" in panel
+    assert "&lt;img src=x onerror=alert(1)&gt;</span>" in panel  # the title
+    assert "<img" not in answer_markdown(answer)
+    assert "<img" not in escape_md(XSS) and "\\[" in escape_md("[x](javascript:alert(1))")
+
+
+def test_only_http_links_become_links() -> None:
+    web = source().model_copy(update={"url": 'https://example.com/a?b=1&c="2"'})
+    bad = source().model_copy(update={"url": "javascript:alert(1)"})
+    answer = Answer(question="q", text="First one [1].", engine="x", sources=[web])
+    answer.citations = [citation("First one.", 100)]
+    assert 'href="https://example.com/a?b=1&amp;c=&quot;2&quot;"' in sources_html(answer)
+    answer.sources = [bad]
+    assert "href" not in sources_html(answer) and "<code>javascript:alert(1)</code>" in (
+        sources_html(answer)
+    )
+
+
+def test_quote_offsets_are_made_relative_to_the_chunk() -> None:
+    src = source(text="First one. Second one.", start=100)
+    assert quote_spans(src, [citation("Second one.", 111)]) == [(11, 22)]
+    # Offsets that do not match the chunk text: the quote is found by its text.
+    assert quote_spans(src, [citation("First one.", 5)]) == [(0, 10)]
+    assert quote_spans(src, [citation("Not there.", 100)]) == []
+
+
+def test_flagged_sentences_are_marked_in_place() -> None:
+    text = "Russia fired 71 missiles [1]. Nobody knows why. It cites [9]."
+    flags = [
+        Flag(kind=FlagKind.UNCITED, sentence=1, text="Nobody knows why."),
+        Flag(kind=FlagKind.INVALID_CITATION, sentence=2, text="It cites [9].", detail="no [9]"),
+        Flag(kind=FlagKind.WEAK_SUPPORT, sentence=0, text="Russia fired 71 missiles [1]."),
+    ]
+    answer = Answer(question="q", text=text, flags=flags, engine="openai")
+    assert flagged_text(answer) == (
+        "⚠ *Russia fired 71 missiles [1].* ⚠ *Nobody knows why.* ✗ *It cites [9].*"
+    )
+    legend = answer_markdown(answer).split("\n\n")[-1]
+    assert "weakly supported" in legend and "cites no source" in legend
+    assert "does not exist" in legend
+
+
+def test_a_fallback_is_said_out_loud() -> None:
+    answer = Answer(
+        question="q", text="A [1].", engine="extractive", fallback="LLM down <b> -- offline"
+    )
+    assert answer_markdown(answer).endswith("> ⚠ LLM down &lt;b> -- offline")
+
+
+def test_a_bug_shows_no_traceback() -> None:
+    message = error_markdown(KeyError("secret internals"))
+    assert "KeyError" in message and "secret" not in message and "server log" in message
+
+
+def test_the_theme_loads_no_font_from_the_internet() -> None:
+    css = theme()._get_theme_css()
+    assert "fonts.googleapis" not in css and "url(http" not in css and "url('http" not in css
+    assert theme()._stylesheets == []
+    assert "static/fonts/SourceSansPro" in css
+
+
+# Library
+
+
+def test_urls_only_http(tmp_path: Path) -> None:
+    urls, rejected = parse_urls(
+        "https://a.example/x\n\n  /etc/passwd \nfile:///etc/hosts\nhttp://b"
+    )
+    assert urls == ["https://a.example/x", "http://b"]
+    assert rejected == ["/etc/passwd", "file:///etc/hosts"]
+
+
+def test_upload_open_and_delete(fresh_ui: WebUI, tmp_path: Path) -> None:
+    page = tmp_path / "evil.html"
+    page.write_text(
+        f"<html><head><title>{XSS.replace('<', '&lt;')} Harbour</title></head><body>"
+        "<p>The harbour of Tallinn froze over in January, a local paper reported. Ferries "
+        "were delayed for three days while icebreakers cleared the channel.</p></body></html>"
+    )
+    summary, report, rows, picker = fresh_ui.ingest([str(page)], "/etc/passwd\n", None)
+    assert summary.startswith("✓ 1 added") and "Skipped 1 line(s)" in summary
+    assert "/etc/passwd" in summary  # named, not read
+    assert report[0][0] == "added" and report[0][2] == f"{XSS} Harbour"
+    article_id = report[0][1]
+    assert [r[0] for r in rows] == [article_id]
+    assert picker["choices"] == [(f"{XSS} Harbour ({article_id[:7]})", article_id)]
+    heading, text = fresh_ui.open_article(article_id, None)
+    assert heading.startswith("### &lt;img src=x onerror=alert\\(1\\)&gt; Harbour")
+    assert "Tallinn froze over" in text
+    message, rows, picker, heading, text = fresh_ui.delete_article(article_id, None)
+    assert message.startswith("✓ Removed") and rows == [] and picker["choices"] == []
+    assert (heading, text) == ("", "")
+
+
+def test_ingest_with_nothing_to_do(fresh_ui: WebUI) -> None:
+    summary, report, rows, _ = fresh_ui.ingest(None, "", None)
+    assert summary == "Choose files to upload or paste URLs first." and report == rows == []
+
+
+def test_a_failed_source_is_reported_not_raised(fresh_ui: WebUI, tmp_path: Path) -> None:
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    summary, report, _, _ = fresh_ui.ingest([str(binary)], None, None)
+    assert summary.startswith("⚠ ") and "FAILED" in summary
+    assert report[0][0] == "failed" and report[0][4]
+
+
+def test_listing_a_missing_library_explains(fresh_ui: WebUI) -> None:
+    rows, picker, count = fresh_ui.list_articles("nothing-here")
+    assert rows == [] and picker["choices"] == [] and "does not exist" in count
+
+
+def test_open_and_delete_need_an_article(ui: WebUI) -> None:
+    assert ui.open_article(None, None) == ("Pick an article first.", "")
+    assert ui.open_article("zzzz", None)[0].startswith("✗ ")
+    assert ui.delete_article("", None)[0] == "Pick an article first."
+
+
+def test_articles_and_libraries(ui: WebUI) -> None:
+    rows, picker, count = ui.list_articles(None)
+    assert count == "4 articles" and len(rows) == len(picker["choices"]) == 4
+    assert ui.library_choices() == {
+        "__type__": "update",
+        "choices": ["default"],
+        "value": "default",
+    }
+    assert ui.library_choices("new-one")["choices"] == ["default", "new-one"]
+
+
+# Settings and status
+
+
+def test_status_without_an_llm_says_the_extractive_engine_answers(ui: WebUI) -> None:
+    text = ui.status()
+    assert "No LLM is connected" in text and "extractive engine" in text
+    assert "`OPENAI_API_KEY`" in text and "`http://localhost:11434/v1`" in text
+    assert "no LLM is connected" in ui.status("openai")
+
+
+def test_status_with_an_llm(samples_home: Path, onnx_embedder: OnnxEmbedder) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        home=samples_home, openai_base_url="http://127.0.0.1:9/v1", _env_file=None
+    )
+    ui = WebUI(Assistant(settings, embedder=onnx_embedder))
+    assert ui.status().startswith(
+        "**LLM connected:** model `gpt-4o-mini` at `http://127.0.0.1:9/v1`"
+    )
+    assert "choose *auto* or *openai*" in ui.status("extractive")
+    assert "`my-model`" in ui.status("auto", "my-model")
+    assert "`it's 'odd'`" in ui.status("auto", "it's `odd`")
+
+
+def test_the_app_builds(ui: WebUI) -> None:
+    demo = ui.build()
+    config = str(demo.get_config_file())
+    assert "googleapis" not in config
+    assert "Article assistant" in config
+
+
+# The `assistant ui` command
+
+
+def test_ui_auth_needs_user_and_password(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui", "--auth", "nopassword", "--no-samples"]) == 1
+    assert capsys.readouterr().err == ("error: --auth takes USER:PASS, e.g. --auth reader:s3cret\n")
+
+
+def test_ui_on_a_busy_port_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))  # serve() sets it
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["ui", "--port", str(port), "--no-samples"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "--port" in err
+    assert "Traceback" not in err
+
+
+def test_ui_refuses_a_bad_library_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui", "--library", "../x", "--no-samples"]) == 1
+    assert "library name '../x' is not valid" in capsys.readouterr().err
+
+
+def test_the_server_itself_connects_nowhere_but_loopback(
+    ui: WebUI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import httpx
+
+    from assistant.ui import serve
+
+    tried: list[object] = []
+    guarded = socket.socket.connect
+
+    def recording(sock: socket.socket, address: object) -> None:
+        tried.append(address)
+        guarded(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo = serve(ui.assistant, port=port, block=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/", timeout=10).status_code == 200
+        config = httpx.get(base + "/config", timeout=10).text
+        assert "googleapis" not in config and '"footer_links":[]' in config.replace(" ", "")
+    finally:
+        demo.close()
+    hosts = {a[0] if isinstance(a, tuple) else a for a in tried}
+    assert hosts and hosts <= {"127.0.0.1", "localhost", "::1"}, tried
