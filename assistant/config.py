@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.local/share/assistant")
@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     )
     context_tokens: int = Field(8192, ge=1024, description="the chat model's context window")
     answer_tokens: int = Field(700, ge=64, description="most tokens an LLM answer may use")
+
+    @field_serializer("openai_api_key", when_used="json")
+    def _hide_key(self, value: str | None) -> str | None:
+        return "[hidden]" if value else None
 
     @field_validator("home", mode="after")
     @classmethod

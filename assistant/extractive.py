@@ -522,7 +522,11 @@ class ExtractiveEngine:
 
 
 def _quote(sentence: str) -> str:
-    return sentence.strip()
+    """The sentence as quoted in the answer: an article's own "[9]" must not read as a citation."""
+    return _BRACKET_NUMBER.sub(r"(\1)", sentence.strip())
+
+
+_BRACKET_NUMBER = re.compile(r"\[(\d+)\]")
 
 
 def _local_idf(sentence_terms: Sequence[set[str]]) -> IdfLookup:

@@ -121,14 +121,19 @@ class OpenAIChat:
         return f"the LLM endpoint {self.endpoint or '(default)'} (model {self.model})"
 
     def _errors(self) -> _ErrorTranslator:
-        return _ErrorTranslator(self._where())
+        secret = getattr(self._client, "api_key", None)
+        return _ErrorTranslator(self._where(), secret if isinstance(secret, str) else None)
 
 
 class _ErrorTranslator:
-    """Turns openai and decoding errors into ProviderError with a hint on what to check."""
+    """Turns openai and decoding errors into ProviderError with a hint on what to check.
 
-    def __init__(self, where: str) -> None:
+    The API key never reaches the message, even when the endpoint repeats it in its error.
+    """
+
+    def __init__(self, where: str, secret: str | None = None) -> None:
         self.where = where
+        self.secret = secret if secret and len(secret) >= 8 else None
 
     def __enter__(self) -> None:
         return None
@@ -168,6 +173,8 @@ class _ErrorTranslator:
             )
         if message is None:
             return False
+        if self.secret:
+            message = message.replace(self.secret, "[API key hidden]")
         raise ProviderError(message) from error
 
 

@@ -894,15 +894,17 @@ def _open_to_all(path: str) -> bool:
 
 
 def _signed_in(scope: Scope) -> bool:
-    """Whether the request carries a session cookie gradio handed out at sign-in."""
+    """Whether the request carries a session cookie gradio handed out at sign-in (no, when
+    gradio keeps its sessions some other way than this gradio version does)."""
     app = scope["app"]  # gradio's App, which keeps the sessions
-    if getattr(app, "auth", None) is None:
-        return True
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not isinstance(tokens, dict) or not cookie_id:
+        return False
     cookies = Request(scope).cookies
-    token = cookies.get(f"access-token-{app.cookie_id}") or cookies.get(
-        f"access-token-unsecure-{app.cookie_id}"
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
+        f"access-token-unsecure-{cookie_id}"
     )
-    return token is not None and token in app.tokens
+    return token is not None and token in tokens
 
 
 def serve(
