@@ -30,22 +30,31 @@ def chunk_article(
         raise ValueError("overlap must be smaller than target")
     units = _units(article.text, tokenizer, target)
     signature = chunker_signature(tokenizer.name, target, overlap)
+    ranges = _pack([n for _, _, n in units], target, overlap)
+    spans = [(units[first][0], units[last][1]) for first, last in ranges]
+    chunks = _make_chunks(article, spans, tokenizer, signature)
+    return _fix_overflow(article, chunks, units, tokenizer, target, signature)
+
+
+def _make_chunks(
+    article: Article, spans: Sequence[tuple[int, int]], tokenizer: Tokenizer, signature: str
+) -> list[Chunk]:
+    """Chunks for (start, end) spans of the article, numbered in order."""
     chunks: list[Chunk] = []
-    for first, last in _pack([n for _, _, n in units], target, overlap):
-        start, end = units[first][0], units[last][1]
+    for index, (start, end) in enumerate(spans):
         text = article.text[start:end]
         chunks.append(
             Chunk(
-                id=sha256_hex(article.content_hash, signature, str(len(chunks)))[:32],
+                id=sha256_hex(article.content_hash, signature, str(index))[:32],
                 article_id=article.id,
-                index=len(chunks),
+                index=index,
                 text=text,
                 start=start,
                 end=end,
                 n_tokens=len(tokenizer.encode(text)),
             )
         )
-    return _fix_overflow(article, chunks, units, tokenizer, target, signature)
+    return chunks
 
 
 def _units(text: str, tokenizer: Tokenizer, target: int) -> list[tuple[int, int, int]]:
@@ -131,21 +140,7 @@ def _fix_overflow(
                 k -= 1
             fixed.append((spans[0][0], spans[k - 1][1]))
             spans = spans[k:]
-    out: list[Chunk] = []
-    for start, end in fixed:
-        text = article.text[start:end]
-        out.append(
-            Chunk(
-                id=sha256_hex(article.content_hash, signature, str(len(out)))[:32],
-                article_id=article.id,
-                index=len(out),
-                text=text,
-                start=start,
-                end=end,
-                n_tokens=len(tokenizer.encode(text)),
-            )
-        )
-    return out
+    return _make_chunks(article, fixed, tokenizer, signature)
 
 
 def normalize_space(text: str) -> str:

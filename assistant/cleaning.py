@@ -229,118 +229,6 @@ _BANNER_HEADING_WORDS = _words("""
 """)
 _BANNER_HEADING_KEYS = frozenset({"privacy", "cookie", "cookies", "consent", "gdpr"})
 
-# Whole lines that are site chrome wherever they appear.
-CHROME = _lexicon("""
-    search trends
-    trending
-    trending now
-    share
-    share this
-    share this article
-    share this story
-    share this page
-    share on facebook
-    share on twitter
-    share on x
-    share on whatsapp
-    share on linkedin
-    share via email
-    tweet
-    email
-    print
-    copy link
-    link copied
-    copied
-    advertisement
-    advertisements
-    advert
-    ad
-    sponsored
-    sponsored content
-    paid content
-    advertisement scroll to continue
-    scroll to continue with content
-    story continues below advertisement
-    article continues below advertisement
-    article continues below
-    continue reading below
-    read more
-    read next
-    read the full article
-    continue reading
-    show more
-    see more
-    view more
-    load more
-    more
-    subscribe
-    subscribe now
-    sign in
-    sign up
-    log in
-    login
-    log out
-    register
-    create account
-    create an account
-    newsletter
-    sign up for our newsletter
-    related
-    related articles
-    related stories
-    related content
-    related topics
-    related news
-    more on this story
-    more stories
-    more news
-    most popular
-    most read
-    most viewed
-    popular
-    top stories
-    latest
-    latest news
-    latest stories
-    editors picks
-    recommended
-    recommended for you
-    you may also like
-    you might also like
-    dont miss
-    also read
-    skip to content
-    skip to main content
-    skip to navigation
-    follow us
-    follow
-    back to top
-    menu
-    open menu
-    close menu
-    home
-    search
-    watch
-    watch live
-    listen
-    listen to this article
-    play
-    play video
-    video
-    photos
-    comments
-    show comments
-    view comments
-    leave a comment
-    next
-    previous
-    next article
-    previous article
-    topics
-    tags
-    feedback
-""")
-
 # Chrome lines after which, at the end of a page, come lists of links to other articles.
 LINK_LIST_HEADERS = _lexicon("""
     trending
@@ -373,6 +261,90 @@ LINK_LIST_HEADERS = _lexicon("""
     dont miss
     also read
 """)
+
+# Whole lines that are site chrome wherever they appear.
+CHROME = LINK_LIST_HEADERS | _lexicon("""
+    share
+    share this
+    share this article
+    share this story
+    share this page
+    share on facebook
+    share on twitter
+    share on x
+    share on whatsapp
+    share on linkedin
+    share via email
+    tweet
+    email
+    print
+    copy link
+    link copied
+    copied
+    advertisement
+    advertisements
+    advert
+    ad
+    sponsored
+    sponsored content
+    paid content
+    advertisement scroll to continue
+    scroll to continue with content
+    story continues below advertisement
+    article continues below advertisement
+    article continues below
+    continue reading below
+    read the full article
+    continue reading
+    show more
+    see more
+    view more
+    load more
+    more
+    subscribe
+    subscribe now
+    sign in
+    sign up
+    log in
+    login
+    log out
+    register
+    create account
+    create an account
+    newsletter
+    sign up for our newsletter
+    skip to content
+    skip to main content
+    skip to navigation
+    follow us
+    follow
+    back to top
+    menu
+    open menu
+    close menu
+    home
+    search
+    watch
+    watch live
+    listen
+    listen to this article
+    play
+    play video
+    video
+    photos
+    comments
+    show comments
+    view comments
+    leave a comment
+    next
+    previous
+    next article
+    previous article
+    topics
+    tags
+    feedback
+""")
+
 
 # A link to another article: "READ MORE: Kremlin says ...".
 _LINK_PREFIX = re.compile(
