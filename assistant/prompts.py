@@ -8,7 +8,14 @@ from pathlib import Path
 
 from assistant.errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+def _prompts_dir() -> Path:
+    """prompts/ of the source tree; in an installed wheel, the copy packaged beside us."""
+    source_tree = Path(__file__).resolve().parent.parent / "prompts"
+    return source_tree if source_tree.is_dir() else Path(__file__).resolve().parent / "prompt_files"
+
+
+PROMPTS_DIR = _prompts_dir()
 
 
 @lru_cache(maxsize=32)
