@@ -310,14 +310,17 @@ class Assistant:
     # Summaries
 
     def summarizer(
-        self, library: str | None = None, engine: EngineName | None = None
+        self,
+        library: str | None = None,
+        engine: EngineName | None = None,
+        model: str | None = None,
     ) -> Summarizer:
-        """The summarizer for a library and engine."""
+        """The summarizer for a library and engine (and LLM model, for 'openai')."""
         name = self.engine_name(engine)
         return Summarizer(
             library=self.library(library, must_exist=True),
             tokenizer=self.tokenizer,
-            llm=self.llm if name == "openai" else None,
+            llm=self.chat_llm(model) if name == "openai" else None,
             context_tokens=self.settings.context_tokens,
             answer_tokens=self.settings.answer_tokens,
         )
@@ -333,6 +336,7 @@ class Assistant:
         length: Length = "medium",
         format: Format = "paragraph",
         engine: EngineName | None = None,
+        model: str | None = None,
     ) -> Summary:
         """Summarise one article, several, every article (`all=True`) or a topic (`query`).
 
@@ -343,7 +347,7 @@ class Assistant:
         Russia launched its biggest drone and missile attack this year on Ukraine ... [1]
         """
         ids = [article_id] if article_id else []
-        return self.summarizer(library, engine).summarize(
+        return self.summarizer(library, engine, model).summarize(
             [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
         )
 
@@ -358,10 +362,11 @@ class Assistant:
         length: Length = "medium",
         format: Format = "paragraph",
         engine: EngineName | None = None,
+        model: str | None = None,
     ) -> Iterator[str | Summary]:
         """Like `summarize`, but yields text as it is produced, then the final Summary."""
         ids = [article_id] if article_id else []
-        return self.summarizer(library, engine).stream(
+        return self.summarizer(library, engine, model).stream(
             [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
         )
 

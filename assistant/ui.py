@@ -47,19 +47,32 @@ from assistant.models import (  # noqa: E402
     FlagKind,
     IngestReport,
     Source,
+    Summary,
     Turn,
 )
+from assistant.summarize import Format, Length  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 """A Chatbot message: {"role": "user" | "assistant", "content": str | list}."""
+Reply = Answer | Summary
+"""What the chat shows from the assistant: an answer or a summary, each with its citations."""
+ChatUpdate = tuple[list[Message], list[Turn], list[Reply | None], str, str]
+"""What a chat callback shows: (chat, turns, replies, sources panel, input box)."""
 
 ENGINES: list[EngineName] = ["auto", "extractive", "openai"]
 ENDPOINT_DEFAULT = "https://api.openai.com/v1"
 CURSOR = " ▌"
 KEY_MASK = "[API key hidden]"
 THINKING = "_Searching the articles…_"
+SUMMARIZING = "_Summarizing the articles…_"
+LENGTHS: list[Length] = ["short", "medium", "long"]
+FORMATS: list[Format] = ["paragraph", "bullets"]
+TOPIC_HINT = (
+    "ℹ Nothing to summarize yet: type a topic in the box and press **Summarize**. (With the "
+    "box empty, **Summarize** covers the articles that the last answer cites.)"
+)
 FLAG_SIGNS = {
     FlagKind.WEAK_SUPPORT: ("⚠", "weakly supported by the passage it cites"),
     FlagKind.UNCITED: ("⚠", "cites no source"),
@@ -68,11 +81,13 @@ FLAG_SIGNS = {
 REPORT_HEADERS = ["status", "id", "title / source", "chunks", "reason"]
 ARTICLE_HEADERS = ["id", "title", "source", "date", "chunks"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_BULLET = re.compile(r"^\\- ", re.MULTILINE)  # a summary's "- " bullet, once escaped
 
 CSS = """
 #chat .bot blockquote { border-left: 4px solid #9ca3af; color: #4b5563; font-style: italic;
   margin: 0; padding: 0.2em 0.8em; }
 #chat .bot em { background: #fef3c7; font-style: normal; border-bottom: 2px dotted #d97706; }
+#summary em { background: #fef3c7; font-style: normal; border-bottom: 2px dotted #d97706; }
 .aa-sources { font-size: 0.95em; }
 .aa-sources .aa-question { color: #6b7280; margin-bottom: 0.5em; }
 .aa-source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 0.4em 0.7em;
@@ -120,12 +135,13 @@ def chat_text(text: str) -> str:
 # Answers as chat messages
 
 
-def flagged_text(answer: Answer) -> str:
-    """The answer text with each flagged sentence marked: '⚠ *sentence*'."""
-    text = answer.text
+def flagged_text(reply: Reply, escape: Callable[[str], str] = chat_text) -> str:
+    """The reply's text with each flagged sentence marked: '⚠ *sentence*'; the text between
+    the marks passed through `escape`."""
+    text = reply.text
     spans: list[tuple[int, int, FlagKind]] = []
     cursor = 0
-    for flag in sorted(answer.flags, key=lambda f: f.sentence):
+    for flag in sorted(reply.flags, key=lambda f: f.sentence):
         if flag.kind not in FLAG_SIGNS:
             continue
         needle = flag.text.strip()
@@ -139,11 +155,23 @@ def flagged_text(answer: Answer) -> str:
     out: list[str] = []
     last = 0
     for start, end, kind in sorted(spans):
-        out.append(chat_text(text[last:start]))
-        out.append(f"{FLAG_SIGNS[kind][0]} *{chat_text(text[start:end])}*")
+        out.append(escape(text[last:start]))
+        out.append(f"{FLAG_SIGNS[kind][0]} *{escape(text[start:end])}*")
         last = end
-    out.append(chat_text(text[last:]))
+    out.append(escape(text[last:]))
     return "".join(out)
+
+
+def flag_notes(reply: Reply) -> list[str]:
+    """The lines under a flagged reply: the legend of its marks, and a warning when it cites
+    no valid source."""
+    kinds = {f.kind for f in reply.flags}
+    legend = [f"{sign} {meaning}" for kind, (sign, meaning) in FLAG_SIGNS.items() if kind in kinds]
+    notes = ["Check the marked sentences: " + " · ".join(legend) + "."] if legend else []
+    if FlagKind.NO_VALID_CITATION in kinds:
+        what = "answer" if isinstance(reply, Answer) else "summary"
+        notes.append(f"⚠ *This {what} cites no source: check it against the articles.*")
+    return notes
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -159,17 +187,22 @@ def answer_markdown(answer: Answer) -> str:
         )
     else:
         parts.append(flagged_text(answer))
-        kinds = {f.kind for f in answer.flags}
-        legend = [
-            f"{sign} {meaning}" for kind, (sign, meaning) in FLAG_SIGNS.items() if kind in kinds
-        ]
-        if legend:
-            parts.append("Check the marked sentences: " + " · ".join(legend) + ".")
-        if FlagKind.NO_VALID_CITATION in kinds:
-            parts.append("⚠ *This answer cites no source: check it against the articles.*")
+        parts.extend(flag_notes(answer))
     if answer.fallback:
         parts.append(f"> ⚠ {chat_text(answer.fallback)}")
     return "\n\n".join(parts)
+
+
+def summary_markdown(summary: Summary, *, strict: bool = False) -> str:
+    """A summary with its [n] markers and flagged sentences marked, as the chat shows it; with
+    `strict`, Markdown in the quoted text is shown literally too (but its bullets)."""
+    text = flagged_text(summary, literal_md if strict else chat_text)
+    return "\n\n".join([text, *flag_notes(summary)])
+
+
+def literal_md(text: str) -> str:
+    """Text shown literally by a Markdown component, but for its '- ' bullets."""
+    return _BULLET.sub("- ", escape_md(text))
 
 
 def hide_key(text: str, key: str | None) -> str:
@@ -177,11 +210,11 @@ def hide_key(text: str, key: str | None) -> str:
     return text.replace(key, KEY_MASK) if key and len(key) >= 8 else text
 
 
-def error_markdown(error: BaseException, key: str | None = None) -> str:
+def error_markdown(error: BaseException, key: str | None = None, doing: str = "answer") -> str:
     """A chat bubble for a failure: the AssistantError's message (the API key masked), or a
     short bug notice."""
     if isinstance(error, AssistantError):
-        return f"✗ **Could not answer:** {escape_md(hide_key(str(error), key))}"
+        return f"✗ **Could not {doing}:** {escape_md(hide_key(str(error), key))}"
     return (
         f"✗ **Something went wrong** ({escape_md(type(error).__name__)}). "
         "This is a bug; the details are in the server log."
@@ -239,51 +272,42 @@ def source_html(source: Source, citations: Sequence[Citation]) -> str:
     )
 
 
-def sources_html(answer: Answer | None) -> str:
-    """The sources panel for an answer: each cited source (click to open its passage with the
-    quoted sentence highlighted), the flags, and the passages retrieved but not cited."""
-    if answer is None:
+def sources_html(reply: Reply | None) -> str:
+    """The sources panel for an answer or a summary: each cited source (click to open its
+    passage with the quoted sentences highlighted), the flags, and the sources not cited."""
+    if reply is None:
         return (
             '<div class="aa-sources"><p class="aa-question">Sources appear here: each '
             "cited article with the quoted sentence highlighted in its passage.</p></div>"
         )
-    parts = [
-        '<div class="aa-sources">',
-        f'<div class="aa-question">Sources for “{escape_html(answer.question)}”',
-    ]
-    if answer.standalone_question:
-        parts.append(f" (read as “{escape_html(answer.standalone_question)}”)")
-    parts.append("</div>")
-    if answer.fallback:
-        parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
-    if answer.abstained:
-        parts.append(
-            '<div class="aa-note aa-abstain">No answer: none of the '
-            f"{len(answer.sources)} passages retrieved answers the question.</div>"
-        )
+    parts = ['<div class="aa-sources">']
+    if isinstance(reply, Answer):
+        parts.extend(_answer_heading(reply))
+        uncited = "passage(s) retrieved"
+    else:
+        parts.append(f'<div class="aa-question">Sources for {_summary_subject(reply)}</div>')
+        uncited = "source(s) summarized"
     by_number: dict[int, list[Citation]] = {}
-    for citation in answer.citations:
+    for citation in reply.citations:
         by_number.setdefault(citation.number, []).append(citation)
-    cited = [s for s in answer.sources if s.number in by_number]
+    cited = [s for s in reply.sources if s.number in by_number]
     for source in cited:
         parts.append(source_html(source, by_number[source.number]))
-    flags = [
-        f for f in answer.flags if f.kind in FLAG_SIGNS or f.kind is FlagKind.NO_VALID_CITATION
-    ]
+    flags = [f for f in reply.flags if f.kind in FLAG_SIGNS or f.kind is FlagKind.NO_VALID_CITATION]
     if flags:
         parts.append('<ul class="aa-flags">')
         for flag in flags:
-            sign, meaning = FLAG_SIGNS.get(flag.kind, ("⚠", "the answer cites no valid source"))
+            sign, meaning = FLAG_SIGNS.get(flag.kind, ("⚠", "cites no valid source"))
             detail = f" ({escape_html(flag.detail)})" if flag.detail else ""
             parts.append(
                 f'<li class="aa-flag aa-flag-{flag.kind.value}">{sign} {meaning}: '
                 f"“{escape_html(flag.text)}”{detail}</li>"
             )
         parts.append("</ul>")
-    others = [s for s in answer.sources if s.number not in by_number]
+    others = [s for s in reply.sources if s.number not in by_number]
     if others:
         parts.append(
-            f'<details class="aa-retrieved"><summary>{len(others)} more passage(s) retrieved, '
+            f'<details class="aa-retrieved"><summary>{len(others)} more {uncited}, '
             "not cited</summary><ul>"
         )
         for source in others:
@@ -294,6 +318,31 @@ def sources_html(answer: Answer | None) -> str:
         parts.append("</ul></details>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _answer_heading(answer: Answer) -> list[str]:
+    """The question (and how it was read), the LLM fallback note and the abstention note."""
+    parts = [f'<div class="aa-question">Sources for “{escape_html(answer.question)}”']
+    if answer.standalone_question:
+        parts.append(f" (read as “{escape_html(answer.standalone_question)}”)")
+    parts.append("</div>")
+    if answer.fallback:
+        parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
+    if answer.abstained:
+        parts.append(
+            '<div class="aa-note aa-abstain">No answer: none of the '
+            f"{len(answer.sources)} passages retrieved answers the question.</div>"
+        )
+    return parts
+
+
+def _summary_subject(summary: Summary) -> str:
+    """What a summary covers, as HTML: its topic, its one article's title, or a count."""
+    if summary.query:
+        return f"the summary of “{escape_html(summary.query)}”"
+    if len(summary.sources) == 1:
+        return f"the summary of “{escape_html(summary.sources[0].title)}”"
+    return f"the summary of {len(summary.sources)} articles"
 
 
 # Tables
@@ -311,6 +360,15 @@ def report_rows(report: IngestReport) -> list[list[object]]:
         ]
         for item in report.items
     ]
+
+
+def ingest_line(report: IngestReport) -> str:
+    """The ingest's counts in one line, pointing at the table below it for the reasons."""
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts.items() if n)
+    line = counts or "nothing to ingest"
+    if report.failed:
+        line += f" — {len(report.failed)} source(s) FAILED: the table below says why"
+    return f"{line} ({report.seconds:.1f}s)"
 
 
 def article_rows(articles: Sequence[Article]) -> list[list[object]]:
@@ -359,54 +417,137 @@ class WebUI:
         message: str,
         chat: list[Message] | None,
         turns: list[Turn] | None,
-        answers: list[Answer | None] | None,
+        answers: list[Reply | None] | None,
         library: str | None = None,
         engine: EngineName | None = None,
         model: str | None = None,
         k: float | None = None,
-    ) -> Iterator[tuple[list[Message], list[Turn], list[Answer | None], str, str]]:
+    ) -> Iterator[ChatUpdate]:
         """Stream an answer into the chat: (chat, turns, answers, sources panel, input box)."""
-        chat = list(chat or [])
-        turns = list(turns or [])
-        answers = list(answers or [])
+        chat, turns, answers = list(chat or []), list(turns or []), list(answers or [])
         message = (message or "").strip()
         if not message:
             yield chat, turns, answers, sources_html(answers[-1] if answers else None), ""
             return
-        chat += [
-            {"role": "user", "content": chat_text(message)},
-            {"role": "assistant", "content": THINKING},
-        ]
-        panel = sources_html(None)
-        yield [*chat], turns, answers, panel, ""
-        text = ""
-        answer: Answer | None = None
-        try:
-            parts = self.assistant.chat_stream(
+        yield from self._stream_reply(
+            message,
+            lambda: self.assistant.chat_stream(
                 message,
                 turns,
                 library=library or None,
                 engine=engine or None,
                 model=(model or "").strip() or None,
                 k=int(k) if k else None,
+            ),
+            chat,
+            turns,
+            answers,
+            placeholder=THINKING,
+        )
+
+    def summarize_chat(
+        self,
+        message: str,
+        chat: list[Message] | None,
+        turns: list[Turn] | None,
+        answers: list[Reply | None] | None,
+        library: str | None = None,
+        engine: EngineName | None = None,
+        model: str | None = None,
+        length: Length = "medium",
+        format: Format = "paragraph",
+    ) -> Iterator[ChatUpdate]:
+        """Stream a summary into the chat, as an answer is: of the topic typed in the box, or
+        with the box empty of the articles the last reply cites."""
+        chat, turns, answers = list(chat or []), list(turns or []), list(answers or [])
+        topic = (message or "").strip()
+        article_ids: list[str] = []
+        if topic:
+            asked = f"Summarize: {topic}"
+        else:
+            last = next((a for a in reversed(answers) if a is not None), None)
+            article_ids = list(dict.fromkeys(c.article_id for c in last.citations)) if last else []
+            asked = (
+                f"Summarize the {len(article_ids)} articles cited above"
+                if len(article_ids) > 1
+                else "Summarize the article cited above"
             )
-            for part in parts:
-                if isinstance(part, Answer):
-                    answer = self._key_hidden(part)
-                else:
+        if not topic and not article_ids:
+            chat += [
+                {"role": "user", "content": "Summarize"},
+                {"role": "assistant", "content": TOPIC_HINT},
+            ]
+            yield chat, turns, answers + [None], sources_html(None), ""
+            return
+        # A follow-up after the summary is read in the light of its topic (offline: retrieved
+        # together with it), or of the question whose answer cited the articles.
+        about = topic or (turns[-1].standalone_question or turns[-1].question if turns else None)
+        yield from self._stream_reply(
+            asked,
+            lambda: self.assistant.summarize_stream(
+                article_ids=article_ids or None,
+                query=topic or None,
+                library=library or None,
+                length=length or "medium",
+                format=format or "paragraph",
+                engine=engine or None,
+                model=(model or "").strip() or None,
+            ),
+            chat,
+            turns,
+            answers,
+            placeholder=SUMMARIZING,
+            doing="summarize",
+            about=about,
+        )
+
+    def _stream_reply(
+        self,
+        asked: str,
+        start: Callable[[], Iterator[str | Answer] | Iterator[str | Summary]],
+        chat: list[Message],
+        turns: list[Turn],
+        answers: list[Reply | None],
+        *,
+        placeholder: str,
+        doing: str = "answer",
+        about: str | None = None,
+    ) -> Iterator[ChatUpdate]:
+        """Show `asked` as the user's message and stream the reply that `start()` produces
+        under it; then the finished reply, its sources, and the turn it adds to the history
+        (a summary's turn is about `about`). A failure becomes a message in the chat."""
+        chat += [
+            {"role": "user", "content": chat_text(asked)},
+            {"role": "assistant", "content": placeholder},
+        ]
+        panel = sources_html(None)
+        yield [*chat], turns, answers, panel, ""
+        text = ""
+        reply: Reply | None = None
+        try:
+            for part in start():
+                if isinstance(part, str):
                     text += part
                     chat[-1] = {"role": "assistant", "content": chat_text(text) + CURSOR}
                     yield [*chat], turns, answers, panel, ""
+                else:
+                    reply = part
         except Exception as error:  # shown in the chat; a non-AssistantError is also logged
             if not isinstance(error, AssistantError):
-                log.exception("answering %r failed", message)
-            key = self.settings.openai_api_key
-            chat[-1] = {"role": "assistant", "content": error_markdown(error, key)}
+                log.exception("replying to %r failed", asked)
+            content = error_markdown(error, self.settings.openai_api_key, doing)
+            chat[-1] = {"role": "assistant", "content": content}
             yield chat, turns, answers + [None], panel, ""
             return
-        assert answer is not None
-        chat[-1] = {"role": "assistant", "content": answer_markdown(answer)}
-        yield chat, turns + [Turn.of(answer)], answers + [answer], sources_html(answer), ""
+        assert reply is not None
+        if isinstance(reply, Answer):
+            reply = self._key_hidden(reply)
+            chat[-1] = {"role": "assistant", "content": answer_markdown(reply)}
+            turn = Turn.of(reply)
+        else:
+            chat[-1] = {"role": "assistant", "content": summary_markdown(reply)}
+            turn = Turn(question=asked, answer=reply.text, standalone_question=about)
+        yield chat, turns + [turn], answers + [reply], sources_html(reply), ""
 
     def _key_hidden(self, answer: Answer) -> Answer:
         """The answer with the API key masked in its LLM failure note."""
@@ -415,12 +556,12 @@ class WebUI:
         fallback = hide_key(answer.fallback, self.settings.openai_api_key)
         return answer.model_copy(update={"fallback": fallback})
 
-    def new_chat(self) -> tuple[list[Message], list[Turn], list[Answer | None], str, str]:
+    def new_chat(self) -> ChatUpdate:
         """An empty conversation."""
         return [], [], [], sources_html(None), ""
 
-    def select_answer(self, answers: list[Answer | None] | None, index: int | None) -> str:
-        """The sources panel of the answer at chat message `index` (two messages a turn)."""
+    def select_answer(self, answers: list[Reply | None] | None, index: int | None) -> str:
+        """The sources panel of the reply at chat message `index` (two messages a turn)."""
         answers = answers or []
         if index is None or not 0 <= index // 2 < len(answers):
             return sources_html(answers[-1] if answers else None)
@@ -457,7 +598,7 @@ class WebUI:
         except AssistantError as error:
             return f"✗ {escape_md(error)}", [], *self._articles(library)[:2]
         icon = "✓" if report.ok else "⚠"
-        summary = f"{icon} {escape_md(report.summary())}"
+        summary = f"{icon} {escape_md(ingest_line(report))}"
         rows, picker, _ = self._articles(library)
         return " ".join([summary, *notes]), report_rows(report), rows, picker
 
@@ -496,6 +637,45 @@ class WebUI:
             " · ".join(m for m in meta if m)
         )
         return heading, article.text
+
+    def summarize_article(
+        self,
+        article_id: str | None,
+        library: str | None,
+        length: Length = "medium",
+        format: Format = "paragraph",
+        engine: EngineName | None = None,
+        model: str | None = None,
+    ) -> Iterator[tuple[str, str]]:
+        """Summarize the picked article, streamed: (the summary as Markdown with its [n]
+        markers, the panel of its sources with the quoted sentences highlighted)."""
+        if not article_id:
+            yield "Pick an article first.", ""
+            return
+        yield SUMMARIZING, ""
+        text = ""
+        summary: Summary | None = None
+        try:
+            for part in self.assistant.summarize_stream(
+                article_id,
+                library=library or None,
+                length=length or "medium",
+                format=format or "paragraph",
+                engine=engine or None,
+                model=(model or "").strip() or None,
+            ):
+                if isinstance(part, Summary):
+                    summary = part
+                else:
+                    text += part
+                    yield literal_md(text) + CURSOR, ""
+        except Exception as error:  # shown on the page; a non-AssistantError is also logged
+            if not isinstance(error, AssistantError):
+                log.exception("summarizing %r failed", article_id)
+            yield error_markdown(error, self.settings.openai_api_key, "summarize"), ""
+            return
+        assert summary is not None
+        yield summary_markdown(summary, strict=True), sources_html(summary)
 
     def delete_article(
         self, article_id: str | None, library: str | None
@@ -604,7 +784,8 @@ class WebUI:
                     latex_delimiters=[],
                     allow_tags=False,
                     feedback_options=None,
-                    placeholder="Ask a question about your articles, then follow up.",
+                    placeholder="Ask a question about your articles, then follow up. **Summarize** "
+                    "covers the topic typed in the box, or the articles the last answer cites.",
                 )
                 with gr.Row():
                     box = gr.Textbox(
@@ -615,7 +796,9 @@ class WebUI:
                         autofocus=True,
                         max_length=2000,
                     )
-                    ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                    with gr.Column(scale=1, min_width=120):
+                        ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                        summarize = gr.Button("Summarize", elem_id="chat-summarize")
                 new = gr.Button("New chat", elem_id="new-chat", size="sm")
                 status = gr.Markdown(self.status(), elem_id="chat-status")
             with gr.Column(scale=2):
@@ -624,6 +807,7 @@ class WebUI:
             chatbot=chatbot,
             box=box,
             ask=ask,
+            summarize=summarize,
             new=new,
             status=status,
             panel=panel,
@@ -667,9 +851,22 @@ class WebUI:
         with gr.Row():
             pick = gr.Dropdown(label="Article", choices=[], elem_id="pick", scale=4)
             open_ = gr.Button("Open", elem_id="open", scale=1)
+            summarize = gr.Button("Summarize", elem_id="summarize", scale=1)
             delete = gr.Button("Delete", variant="stop", elem_id="delete", scale=1)
             refresh = gr.Button("Refresh", elem_id="refresh", scale=1)
+        with gr.Row():
+            length = gr.Radio(
+                LENGTHS, value="medium", label="Summary length", elem_id="summary-length"
+            )
+            form = gr.Radio(
+                FORMATS, value="paragraph", label="Summary format", elem_id="summary-format"
+            )
         message = gr.Markdown(elem_id="library-message")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                summary_text = gr.Markdown(elem_id="summary", latex_delimiters=[])
+            with gr.Column(scale=2):
+                summary_sources = gr.HTML(elem_id="summary-sources")
         heading = gr.Markdown(elem_id="article-heading")
         text = gr.Textbox(
             label="Cleaned text", lines=14, max_lines=30, interactive=False, elem_id="article-text"
@@ -684,6 +881,11 @@ class WebUI:
             table=table,
             pick=pick,
             open=open_,
+            summarize=summarize,
+            length=length,
+            form=form,
+            summary_text=summary_text,
+            summary_sources=summary_sources,
             delete=delete,
             refresh=refresh,
             message=message,
@@ -733,10 +935,13 @@ class WebUI:
         ]
         for trigger in (chat.box.submit, chat.ask.click):
             trigger(self.respond, inputs, outputs, concurrency_limit=4, **PRIVATE)
+        chat.summarize.click(
+            self.summarize_chat, inputs[:-1], outputs, concurrency_limit=2, **PRIVATE
+        )
         chat.new.click(self.new_chat, None, outputs, **PRIVATE)
         chat.chatbot.clear(self.new_chat, None, outputs, **PRIVATE)  # its trash-can button
 
-        def on_select(answers: list[Answer | None], event: gr.SelectData) -> str:
+        def on_select(answers: list[Reply | None], event: gr.SelectData) -> str:
             index = event.index[0] if isinstance(event.index, list | tuple) else event.index
             return self.select_answer(answers, index if isinstance(index, int) else None)
 
@@ -760,8 +965,19 @@ class WebUI:
             concurrency_id="library-write",
             concurrency_limit=1,
             **PRIVATE,
-        ).then(lambda: (None, ""), None, [lib.files, lib.urls], **PRIVATE)
+        ).then(lambda: (None, ""), None, [lib.files, lib.urls], **PRIVATE).then(
+            self.list_articles, [settings.library], listing, **PRIVATE
+        )
         lib.refresh.click(self.list_articles, [settings.library], listing, **PRIVATE)
+        lib.summarize.click(
+            self.summarize_article,
+            [lib.pick, settings.library, lib.length, lib.form, settings.engine, settings.model],
+            [lib.summary_text, lib.summary_sources],
+            concurrency_limit=2,
+            **PRIVATE,
+        )
+        # Another article (or none) picked: the summary shown is no longer its.
+        lib.pick.change(lambda: ("", ""), None, [lib.summary_text, lib.summary_sources], **PRIVATE)
         for trigger in (lib.open.click, lib.pick.input):
             trigger(
                 self.open_article, [lib.pick, settings.library], [lib.heading, lib.text], **PRIVATE
@@ -811,6 +1027,7 @@ class _ChatParts:
     chatbot: gr.Chatbot
     box: gr.Textbox
     ask: gr.Button
+    summarize: gr.Button
     new: gr.Button
     status: gr.Markdown
     panel: gr.HTML
@@ -829,6 +1046,11 @@ class _LibraryParts:
     table: gr.Dataframe
     pick: gr.Dropdown
     open: gr.Button
+    summarize: gr.Button
+    length: gr.Radio
+    form: gr.Radio
+    summary_text: gr.Markdown
+    summary_sources: gr.HTML
     delete: gr.Button
     refresh: gr.Button
     message: gr.Markdown

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from openai_server import OpenAIServer, Reply
+from openai_server import Error, OpenAIServer, Reply
 
 from assistant.api import Assistant
 from assistant.cli import main
@@ -26,20 +26,30 @@ from assistant.models import (
     Flag,
     FlagKind,
     Hit,
+    IngestItem,
+    IngestReport,
+    IngestStatus,
     Source,
+    Summary,
     Turn,
 )
 from assistant.ui import (
     CURSOR,
+    SUMMARIZING,
     THINKING,
+    TOPIC_HINT,
+    Message,
     WebUI,
     answer_markdown,
     error_markdown,
+    escape_html,
     escape_md,
     flagged_text,
+    ingest_line,
     parse_urls,
     quote_spans,
     sources_html,
+    summary_markdown,
     theme,
 )
 
@@ -66,8 +76,15 @@ def fresh_ui(settings: Settings, onnx_embedder: OnnxEmbedder) -> WebUI:
     return WebUI(Assistant(settings, embedder=onnx_embedder))
 
 
+RUSSIA = "Russia launches year's biggest attack on Ukraine ahead of fresh peace talks"
+
+
 def ask(ui: WebUI, message: str, turns: list[Turn] | None = None, **kw: object) -> list[tuple]:  # type: ignore[type-arg]
     return list(ui.respond(message, [], turns or [], [], **kw))  # type: ignore[arg-type]
+
+
+def article_id(ui: WebUI, title: str) -> str:
+    return next(a.id for a in ui.assistant.articles() if a.title == title)
 
 
 def source(title: str = "Title", text: str = "First one. Second one.", start: int = 100) -> Source:
@@ -173,6 +190,107 @@ def test_new_chat_and_selecting_an_earlier_answer(ui: WebUI) -> None:
     assert ui.new_chat() == ([], [], [], sources_html(None), "")
 
 
+# Summaries in the chat
+
+
+def test_a_topic_typed_in_the_box_is_summarized_into_the_chat(ui: WebUI) -> None:
+    given: tuple[list[Message], list[Turn], list[Answer | Summary | None]] = (
+        [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "✗ failed"}],
+        [],
+        [None],
+    )
+    steps = list(ui.summarize_chat("  Russian drone attacks ", *given))
+    first_chat, *_ = steps[0]
+    assert first_chat[2:] == [
+        {"role": "user", "content": "Summarize: Russian drone attacks"},
+        {"role": "assistant", "content": SUMMARIZING},
+    ]
+    chat, turns, answers, panel, box = steps[-1]
+    assert box == ""
+    summary = answers[-1]
+    assert isinstance(summary, Summary) and summary.query == "Russian drone attacks"
+    assert chat[-1]["content"] == summary.text and "[1]" in summary.text
+    assert CURSOR not in chat[-1]["content"]
+    assert "Russia attacked with 71 missiles, as well as 450 drones" in summary.text
+    assert "Sources for the summary of “Russian drone attacks”" in panel
+    for citation in summary.citations:  # every quoted sentence highlighted in its article
+        assert f"<mark>{escape_html(citation.quote)}</mark>" in panel
+    # The summary is a turn of the conversation, about its topic.
+    assert turns == [
+        Turn(
+            question="Summarize: Russian drone attacks",
+            answer=summary.text,
+            standalone_question="Russian drone attacks",
+        )
+    ]
+    assert len(chat) == 4 and answers == [None, summary]
+    # The lists given (the session's state) are not changed in place.
+    assert given == (
+        [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "✗ failed"}],
+        [],
+        [None],
+    )
+
+
+def test_an_empty_box_summarizes_the_articles_the_last_answer_cites(ui: WebUI) -> None:
+    *_, (chat, turns, answers, _, _) = ask(ui, "How many missiles did Russia launch?")
+    cited = {c.article_id for c in answers[-1].citations}
+    *_, (chat, turns, answers, panel, _) = list(ui.summarize_chat("", chat, turns, answers))
+    summary = answers[-1]
+    assert isinstance(summary, Summary)
+    assert chat[-2] == {"role": "user", "content": "Summarize the article cited above"}
+    assert set(summary.article_ids) == cited == {article_id(ui, RUSSIA)}
+    assert summary.query is None and "[1]" in chat[-1]["content"]
+    assert f"Sources for the summary of “{escape_html(RUSSIA)}”" in panel
+    assert all(f"<mark>{escape_html(c.quote)}</mark>" in panel for c in summary.citations)
+    # Clicking the answer or the summary brings back its own sources.
+    assert "Sources for “How many missiles did Russia launch?”" in ui.select_answer(answers, 1)
+    assert ui.select_answer(answers, 3) == panel
+    # A follow-up is read in the light of the question whose answer cited the article.
+    *_, (chat, turns, answers, panel, _) = list(
+        ui.respond("And how many drones?", chat, turns, answers)
+    )
+    assert "450" in chat[-1]["content"]
+    assert answers[-1].standalone_question == (
+        "How many missiles did Russia launch? And how many drones?"
+    )
+
+
+def test_summarize_with_nothing_to_summarize_asks_for_a_topic(ui: WebUI) -> None:
+    assert list(ui.summarize_chat("  ", [], [], [])) == [
+        (
+            [
+                {"role": "user", "content": "Summarize"},
+                {"role": "assistant", "content": TOPIC_HINT},
+            ],
+            [],
+            [None],
+            sources_html(None),
+            "",
+        )
+    ]
+    # An answer that cites nothing (an abstention) leaves nothing to summarize either.
+    *_, (chat, turns, answers, _, _) = ask(ui, "Who won the 2018 FIFA World Cup?")
+    *_, (chat, turns_after, answers, _, _) = list(ui.summarize_chat("", chat, turns, answers))
+    assert chat[-1]["content"] == TOPIC_HINT and turns_after == turns and answers[-1] is None
+
+
+def test_a_summary_that_cannot_be_made_is_a_friendly_message_in_the_chat(
+    ui: WebUI, fresh_ui: WebUI
+) -> None:
+    *_, (chat, turns, answers, _, _) = list(ui.summarize_chat("zzqx flibber", [], [], []))
+    assert chat[-1]["content"].startswith(
+        "✗ **Could not summarize:** nothing in library 'default' matches 'zzqx flibber'"
+    )
+    assert turns == [] and answers == [None]
+    *_, (chat, _, _, _, _) = list(fresh_ui.summarize_chat("ferries", [], [], []))
+    assert "library 'default' does not exist" in chat[-1]["content"]
+    *_, (chat, _, _, _, _) = list(ui.summarize_chat("drones", [], [], [], engine="openai"))
+    assert "OPENAI\\_API\\_KEY" in chat[-1]["content"]
+    *_, (chat, _, _, _, _) = list(ui.summarize_chat("x" * 1200, [], [], []))
+    assert chat[-1]["content"].startswith("✗ **Could not summarize:** ")
+
+
 @pytest.fixture
 def llm_ui(
     samples_home: Path, onnx_embedder: OnnxEmbedder, openai_server: OpenAIServer
@@ -200,6 +318,34 @@ def test_llm_text_streams_and_flagged_sentences_are_marked(
     assert "aa-flag-uncited" in panel and "<mark>Russia attacked with 71 missiles" in panel
 
 
+def test_an_llm_summary_streams_into_the_chat_with_the_model_chosen(
+    samples_home: Path, onnx_embedder: OnnxEmbedder, openai_server: OpenAIServer
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        home=samples_home, openai_base_url=openai_server.base_url, llm_retries=0, _env_file=None
+    )
+    ui = WebUI(Assistant(settings, embedder=onnx_embedder))
+    openai_server.script(
+        Reply("Russia attacked with 71 missiles and 450 drones [1]. Peace is near, some say.")
+    )
+    steps = list(ui.summarize_chat("Russian drone attacks", [], [], [], model="m2"))
+    partial = [s[0][-1]["content"] for s in steps[1:-1]]
+    assert len(partial) > 3 and all(p.endswith(CURSOR) for p in partial)
+    chat, _, answers, panel, _ = steps[-1]
+    assert chat[-1]["content"].startswith(
+        "Russia attacked with 71 missiles and 450 drones [1]. ⚠ *Peace is near, some say.*"
+    )
+    assert "Check the marked sentences: ⚠ cites no source." in chat[-1]["content"]
+    assert answers[-1].engine == "openai" and answers[-1].model == "m2"
+    assert [r.body["model"] for r in openai_server.requests if r.body] == ["m2"]
+    assert "aa-flag-uncited" in panel and "<mark>Russia attacked with 71 missiles" in panel
+
+    openai_server.script(Error(500))
+    *_, (chat, _, answers, _, _) = list(ui.summarize_chat("Russian drone attacks", [], [], []))
+    assert chat[-1]["content"].startswith("✗ **Could not summarize:** ")
+    assert answers == [None]
+
+
 # Rendering
 
 
@@ -218,6 +364,27 @@ def test_html_in_titles_and_quotes_is_escaped() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;</span>" in panel  # the title
     assert "<img" not in answer_markdown(answer)
     assert "<img" not in escape_md(XSS) and "\\[" in escape_md("[x](javascript:alert(1))")
+
+
+def test_html_and_markdown_in_a_summary_are_shown_as_text() -> None:
+    src = source(title=XSS, text=f"Before. {XSS} said *so* [2]. After.")
+    quote = f"{XSS} said *so* [2]."
+    summary = Summary(
+        text=f"- {XSS} said *so* (2). [1]\n- After. [1]",
+        citations=[citation(quote, 100 + len("Before. "))],
+        sources=[src],
+        engine="extractive",
+        format="bullets",
+    )
+    page = summary_markdown(summary, strict=True)
+    assert page.startswith(
+        "- &lt;img src=x onerror=alert\\(1\\)&gt; said \\*so\\* \\(2\\)\\. \\[1\\]"
+    )
+    assert page.endswith("\n- After\\. \\[1\\]")
+    assert "<img" not in summary_markdown(summary)  # the chat's way: no tags, [n] as typed
+    panel = sources_html(summary)
+    assert "<img" not in panel and f"the summary of “{escape_html(XSS)}”" in panel
+    assert f"<mark>{escape_html(quote)}</mark>" in panel
 
 
 def test_only_http_links_become_links() -> None:
@@ -308,6 +475,56 @@ def test_upload_open_and_delete(fresh_ui: WebUI, tmp_path: Path) -> None:
     assert (heading, text) == ("", "")
 
 
+def test_the_ingest_line_points_at_the_table_below() -> None:
+    report = IngestReport(
+        library="default",
+        items=[
+            IngestItem(source="a.txt", status=IngestStatus.ADDED),
+            IngestItem(source="b.exe", status=IngestStatus.FAILED, reason="unsupported"),
+        ],
+        seconds=0.25,
+    )
+    assert ingest_line(report) == (
+        "1 added, 1 failed — 1 source(s) FAILED: the table below says why (0.2s)"
+    )
+    assert ingest_line(IngestReport(library="x")) == "nothing to ingest (0.0s)"
+
+
+def test_summarize_an_article(ui: WebUI) -> None:
+    steps = list(ui.summarize_article(article_id(ui, RUSSIA), None, "short", "paragraph"))
+    assert steps[0] == (SUMMARIZING, "")
+    text, panel = steps[-1]
+    summary = ui.assistant.summarize(article_id(ui, RUSSIA), length="short")
+    assert len(summary.sentences) == 3
+    assert text == escape_md(summary.text) and "\\[1\\]" in text  # Markdown for "[1]"
+    assert f"Sources for the summary of “{escape_html(RUSSIA)}”" in panel
+    assert panel.count("<mark>") == 3
+    for sentence in summary.sentences:
+        assert f"<mark>{escape_html(sentence.text)}</mark>" in panel
+    assert "russia-ukraine-strikes.txt" in panel
+
+
+def test_summarize_an_article_as_bullets(ui: WebUI) -> None:
+    *_, (text, panel) = ui.summarize_article(article_id(ui, RUSSIA), None, "long", "bullets")
+    lines = text.splitlines()
+    assert len(lines) == 8 and all(
+        line.startswith("- ") and line.endswith("\\[1\\]") for line in lines
+    )
+    assert panel.count("<mark>") == 8
+
+
+def test_summarize_needs_an_article_and_explains_failures(ui: WebUI, fresh_ui: WebUI) -> None:
+    assert list(ui.summarize_article(None, None)) == [("Pick an article first.", "")]
+    *_, (text, panel) = ui.summarize_article("zzzz", None)
+    assert text.startswith("✗ **Could not summarize:** no article 'zzzz'") and panel == ""
+    *_, (text, _) = fresh_ui.summarize_article("0144609", None)
+    assert "library 'default' does not exist" in text
+    *_, (text, _) = ui.summarize_article(article_id(ui, RUSSIA), None, engine="openai")
+    assert "OPENAI\\_API\\_KEY" in text
+    *_, (text, _) = ui.summarize_article(article_id(ui, RUSSIA), None, "huge")  # type: ignore[arg-type]
+    assert text.startswith("✗ **Could not summarize:** length must be one of short")
+
+
 def test_ingest_with_nothing_to_do(fresh_ui: WebUI) -> None:
     summary, report, rows, _ = fresh_ui.ingest(None, "", None)
     assert summary == "Choose files to upload or paste URLs first." and report == rows == []
@@ -318,6 +535,7 @@ def test_a_failed_source_is_reported_not_raised(fresh_ui: WebUI, tmp_path: Path)
     binary.write_bytes(bytes(range(256)) * 10)
     summary, report, _, _ = fresh_ui.ingest([str(binary)], None, None)
     assert summary.startswith("⚠ ") and "FAILED" in summary
+    assert "table below" in summary and "above" not in summary
     assert report[0][0] == "failed" and report[0][4]
 
 

@@ -218,6 +218,62 @@ def test_llm_engine_streams_marks_flags_and_condenses_follow_ups(
     assert "read as “How many drones did Russia launch?”" in page.locator("#sources").inner_text()
 
 
+# Summaries
+
+RUSSIA = "Russia launches year's biggest attack on Ukraine ahead of fresh peace talks"
+
+
+def test_summarize_an_article_in_the_library_and_a_topic_in_the_chat(session: Session) -> None:
+    page = session.page
+    session.tab("Library")
+    page.locator("#articles").get_by_text(RUSSIA).filter(visible=True).first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#article-text textarea').value.includes('71 missiles')"
+    )
+    page.locator("#summary-format").get_by_text("bullets", exact=True).click()
+    page.locator("#summarize").click()
+    page.wait_for_function(
+        """() => {
+            const text = document.querySelector('#summary').innerText;
+            return text.includes('[1]') && !text.includes('▌')
+                && document.querySelector('#summary-sources details.aa-source') !== null;
+        }""",
+        timeout=ANSWER_TIMEOUT,
+    )
+    summary = page.locator("#summary")
+    assert summary.locator("li").count() == 5  # medium, as bullets
+    source = page.locator("#summary-sources details.aa-source").first
+    assert RUSSIA in source.locator("summary").inner_text()
+    marks = source.locator("mark")
+    assert marks.count() == 5 and not marks.first.is_visible()
+    source.locator("summary").click()
+    assert marks.first.is_visible()
+    quoted = marks.first.inner_text()
+    assert len(quoted) > 40 and quoted in summary.inner_text()  # the summary quotes it
+    session.screenshot("library-summary")
+
+    session.tab("Chat")
+    box = page.locator("#question textarea")
+    box.fill("Russian drone attacks")
+    page.locator("#chat-summarize").click()
+    reply = session.wait_answers(1)
+    assert "[1]" in reply and "450 drones" in reply
+    assert session.users() == ["Summarize: Russian drone attacks"]
+    assert box.input_value() == ""
+    sources = page.locator("#sources")
+    assert "Sources for the summary of “Russian drone attacks”" in sources.inner_text()
+    sources.locator("details.aa-source summary").first.click()
+    assert sources.locator("mark").first.is_visible()
+    # With the box empty, Summarize covers the articles the last answer cites.
+    assert "71 missiles" in session.ask("How many missiles did Russia launch?")
+    page.locator("#chat-summarize").click()
+    reply = session.wait_answers(3)
+    assert "[1]" in reply
+    assert session.users()[-1] == "Summarize the article cited above"
+    assert f"Sources for the summary of “{RUSSIA}”" in sources.inner_text()
+    session.screenshot("chat-summary")
+
+
 # Library
 
 
@@ -238,14 +294,25 @@ def test_upload_list_open_and_delete_an_article(session: Session, tmp_path: Path
     page.wait_for_function(  # listed as the page opens
         "() => document.querySelector('#article-count').innerText.trim() === '4 articles'"
     )
-    page.locator('#upload input[type="file"]').set_input_files(str(upload))
-    page.locator("#upload").get_by_text("harbour.json").wait_for()
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00 not an article")
+    # A batch with a file of a type not accepted: that file is refused by name, with the
+    # types accepted; the others are uploaded.
+    page.locator('#upload input[type="file"]').set_input_files([str(upload), str(program)])
+    refusal = page.get_by_text(re.compile("Invalid file type: setup.exe")).first
+    refusal.wait_for()
+    assert ".html, .json" in refusal.inner_text() and ".txt" in refusal.inner_text()
+    page.locator("#upload").get_by_label("harbour.json").wait_for()
+    assert "setup" not in page.locator("#upload").inner_text()
     page.locator("#ingest").click()
     page.wait_for_function(
         "() => document.querySelector('#ingest-summary').innerText.includes('added')",
         timeout=ANSWER_TIMEOUT,
     )
     assert page.locator("#ingest-summary").inner_text().startswith("✓ 1 added")
+    page.wait_for_function(  # the count follows the ingest
+        "() => document.querySelector('#article-count').innerText.trim() === '5 articles'"
+    )
     assert "added" in page.locator("#ingest-report").inner_text()
     articles = page.locator("#articles")
     assert XSS_TITLE in articles.inner_text()  # shown as text ...

@@ -132,7 +132,8 @@ class Session:
                 const bots = document.querySelectorAll('#chat [data-testid="bot"]');
                 if (bots.length !== n) return false;
                 const last = bots[n - 1].innerText;
-                return !last.includes('Searching the articles') && !last.includes('▌');
+                return !last.includes('Searching the articles')
+                    && !last.includes('Summarizing the articles') && !last.includes('▌');
             }""",
             arg=count,
             timeout=ANSWER_TIMEOUT,
