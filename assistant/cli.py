@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from assistant.errors import AssistantError
 
@@ -262,23 +262,32 @@ def cmd_ask(args: argparse.Namespace) -> int:
         mode=args.mode,
         mmr_lambda=args.mmr,
     )
-    answer: Answer | None = None
-    live = not args.json and sys.stdout.isatty()
+    answer = _print_stream(parts, Answer, as_json=args.json)
+    if not args.json:
+        print_sources(answer)
+    return 0
+
+
+Streamed = TypeVar("Streamed", "Answer", "Summary")
+
+
+def _print_stream(parts: Iterable[object], kind: type[Streamed], *, as_json: bool) -> Streamed:
+    """Show text parts as they come (on a terminal), then the result's text or its JSON."""
+    final: Streamed | None = None
+    live = not as_json and sys.stdout.isatty()
     for part in parts:
-        if isinstance(part, Answer):
-            answer = part
+        if isinstance(part, kind):
+            final = part
         elif live:
             print(part, end="", flush=True)
-    assert answer is not None
-    if args.json:
-        print(answer.model_dump_json(indent=2))
-        return 0
-    if live:
+    assert final is not None
+    if as_json:
+        print(final.model_dump_json(indent=2))
+    elif live:
         print()
     else:
-        print(answer.text)
-    print_sources(answer)
-    return 0
+        print(final.text)
+    return final
 
 
 def print_sources(answer: Answer) -> None:
@@ -528,22 +537,9 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         format=args.format,
         engine=args.engine,
     )
-    summary: Summary | None = None
-    live = not args.json and sys.stdout.isatty()
-    for part in parts:
-        if isinstance(part, Summary):
-            summary = part
-        elif live:
-            print(part, end="", flush=True)
-    assert summary is not None
-    if args.json:
-        print(summary.model_dump_json(indent=2))
-        return 0
-    if live:
-        print()
-    else:
-        print(summary.text)
-    print_cited(summary.sources, summary.citations, summary.flags)
+    summary = _print_stream(parts, Summary, as_json=args.json)
+    if not args.json:
+        print_cited(summary.sources, summary.citations, summary.flags)
     return 0
 
 
