@@ -288,9 +288,14 @@ class Catalog:
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def count(self, library: str) -> tuple[int, int]:
-        """(articles, chunks) in a library."""
-        ids = self.chunk_ids(library)
-        return len(ids), sum(len(v) for v in ids.values())
+        """(articles, chunks) in a library, counted by SQLite (asked before every question)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(json_array_length(chunk_ids)), 0) "
+                "FROM articles WHERE library = ?",
+                (library,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
 
 
 def _stored(row: Sequence[object]) -> StoredArticle:
