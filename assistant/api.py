@@ -11,20 +11,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.answer import Answerer
-from assistant.catalog import Catalog
+from assistant.answer.answerer import Answerer
+from assistant.answer.extractive import ExtractiveEngine
 from assistant.config import Settings, check_library_name
 from assistant.embeddings import Embedder, OnnxEmbedder, OpenAIEmbedder
 from assistant.errors import ConfigError, NotFoundError
-from assistant.extractive import ExtractiveEngine
-from assistant.ingest import load_text
-from assistant.lexical import LexicalIndex
-from assistant.library import IngestOptions, Library, Progress
+from assistant.ingest.loaders import load_text
 from assistant.llm import LLM, OpenAIChat
 from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo, Summary, Turn
-from assistant.retrieval import Filters, Mode
-from assistant.store import ChromaStore, VectorStore, chroma_client
-from assistant.summarize import Format, Length, Summarizer
+from assistant.retrieve.hybrid import Filters, Mode
+from assistant.store.catalog import Catalog
+from assistant.store.lexical import LexicalIndex
+from assistant.store.library import IngestOptions, Library, Progress
+from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
+from assistant.summarize.summarizer import Format, Length, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
 
 EngineName = Literal["auto", "extractive", "openai"]
@@ -295,7 +295,7 @@ class Assistant:
         >>> answer.standalone_question                                 # doctest: +SKIP
         'How many missiles did Russia launch? And how many drones?'
         """
-        from assistant.chat import chat_stream
+        from assistant.answer.chat import chat_stream
 
         return chat_stream(
             self.answerer(library, engine, model),

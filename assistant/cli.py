@@ -241,7 +241,7 @@ def _date(value: str) -> object:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.models import Answer
-    from assistant.retrieval import Filters
+    from assistant.retrieve.hybrid import Filters
 
     assistant = _assistant(args)
     filters = Filters(

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
 from assistant.api import DEFAULT_CHAT_MODEL, Assistant, EngineName  # noqa: E402
 from assistant.errors import AssistantError, ConfigError  # noqa: E402
-from assistant.ingest import SUPPORTED_EXTENSIONS  # noqa: E402
+from assistant.ingest.loaders import SUPPORTED_EXTENSIONS  # noqa: E402
 from assistant.models import (  # noqa: E402
     NO_ANSWER,
     Answer,
@@ -50,7 +50,7 @@ from assistant.models import (  # noqa: E402
     Summary,
     Turn,
 )
-from assistant.summarize import Format, Length  # noqa: E402
+from assistant.summarize.summarizer import Format, Length  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.evaluation.squad import load_squad
 from assistant.models import Article
-from assistant.retrieval import retrieve
+from assistant.retrieve.hybrid import retrieve
 
 MODES = ("dense", "lexical", "hybrid", "hybrid-rrf")
 LABELS = {

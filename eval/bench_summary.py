@@ -36,7 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import OnnxEmbedder
-from assistant.summarize import DEFAULT_CONFIG, CentralityConfig, count_words, select_sentences
+from assistant.summarize.summarizer import (
+    DEFAULT_CONFIG,
+    CentralityConfig,
+    count_words,
+    select_sentences,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc_news_summary"
 SPLIT = re.compile(r"(?<=[.!?])\s+")

@@ -59,17 +59,17 @@ import numpy as np
 from numpy.typing import NDArray
 from squad import Paragraph, load_squad
 
+from assistant.answer.citations import number_sources
+from assistant.answer.extractive import FEATURES, ExtractiveConfig, ExtractiveEngine
 from assistant.api import Assistant
-from assistant.citations import number_sources
 from assistant.config import Settings
 from assistant.embeddings import Embedder, Vectors
 from assistant.evaluation.compare import DEFAULT_TOLERANCE, load_report
 from assistant.evaluation.datasets import SAMPLES, load_dataset
 from assistant.evaluation.metrics import match_facts
-from assistant.extractive import FEATURES, ExtractiveConfig, ExtractiveEngine
-from assistant.library import Library
 from assistant.models import Article, Hit
-from assistant.retrieval import retrieve
+from assistant.retrieve.hybrid import retrieve
+from assistant.store.library import Library
 
 DEFAULT_DATASET = Path("/work/shared/data/squad2_dev_tune/squad2-tune.json")
 EVAL_DIR = Path(__file__).resolve().parent

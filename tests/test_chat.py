@@ -11,8 +11,8 @@ import pytest
 from fakes import HashEmbedder
 from openai_server import Error, OpenAIServer, Reply
 
+from assistant.answer.chat import clean_condensed, format_history, needs_context, resolve_offline
 from assistant.api import Assistant
-from assistant.chat import clean_condensed, format_history, needs_context, resolve_offline
 from assistant.config import Settings
 from assistant.embeddings import OnnxEmbedder
 from assistant.errors import InputError, ProviderError

@@ -1,7 +1,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_article
+from assistant.ingest.chunking import chunk_article
 from assistant.models import Article, sha256_hex
 from assistant.sentences import sentence_spans
 from assistant.tokens import default_tokenizer

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.citations import (
+from assistant.answer.citations import (
     answer_sentences,
     check_citations,
     is_abstention,

@@ -1,4 +1,4 @@
-"""Tests for assistant.cleaning: the bundled seed page, and small pages for general rules."""
+"""Tests for assistant.ingest.cleaning: the bundled seed page, and small pages for general rules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.cleaning import CleanResult, clean_text, derive_title, normalize_text
+from assistant.ingest.cleaning import CleanResult, clean_text, derive_title, normalize_text
 from assistant.sentences import sentences
 
 SEED = Path(__file__).parents[1] / "assistant" / "samples" / "russia-ukraine-strikes.txt"

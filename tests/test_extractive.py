@@ -3,8 +3,8 @@ import dataclasses
 import pytest
 from fakes import HashEmbedder
 
-from assistant.citations import number_sources
-from assistant.extractive import (
+from assistant.answer.citations import number_sources
+from assistant.answer.extractive import (
     FEATURES,
     ExtractiveConfig,
     ExtractiveEngine,

@@ -22,7 +22,7 @@ import pypdf
 import pytest
 
 from assistant.errors import IngestError
-from assistant.ingest import (
+from assistant.ingest.loaders import (
     SUPPORTED_EXTENSIONS,
     LoadResult,
     count_inputs,

@@ -8,7 +8,7 @@ import pytest
 from fakes import MemoryStore
 
 from assistant.models import Chunk
-from assistant.store import ChromaStore, VectorStore, chroma_client
+from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
 
 
 def make_store(kind: str, tmp_path: Path, server_url: str | None = None) -> VectorStore:

@@ -20,7 +20,7 @@ from assistant.errors import InputError, NotFoundError
 from assistant.llm import Completion, Message, OpenAIChat
 from assistant.models import FlagKind, Summary, Usage
 from assistant.prompts import render
-from assistant.summarize import (
+from assistant.summarize.summarizer import (
     ARTICLE_SENTENCES,
     PER_ARTICLE_SENTENCES,
     compose,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.citations import Similarity, lexical_support, strip_markers
+from assistant.answer.citations import Similarity, lexical_support, strip_markers
 from assistant.errors import AssistantError
 from assistant.evaluation.normalize import normalize
 from assistant.evaluation.results import Verdict

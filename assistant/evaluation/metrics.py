@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.citations import answer_sentences, split_citations
+from assistant.answer.citations import answer_sentences, split_citations
 from assistant.evaluation.normalize import normalize
 from assistant.evaluation.results import (
     CaseResult,

@@ -76,7 +76,7 @@ def prepare_library(
     as it is and must exist.
     """
     from assistant.api import samples_dir
-    from assistant.ingest import load_text
+    from assistant.ingest.loaders import load_text
 
     paths = [samples_dir() if str(p) == SAMPLES else p for p in [*dataset.ingest, *ingest]]
     if not paths and not dataset.passages:

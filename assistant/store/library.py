@@ -14,13 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.catalog import Catalog, StoredArticle
-from assistant.chunking import chunk_article, chunker_signature
-from assistant.cleaning import clean_text, derive_title
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, NotFoundError
-from assistant.ingest import LoadResult, count_inputs, iter_load
-from assistant.lexical import LexicalIndex
+from assistant.ingest.chunking import chunk_article, chunker_signature
+from assistant.ingest.cleaning import clean_text, derive_title
+from assistant.ingest.loaders import LoadResult, count_inputs, iter_load
 from assistant.models import (
     Article,
     Chunk,
@@ -30,7 +28,9 @@ from assistant.models import (
     IngestStatus,
     sha256_hex,
 )
-from assistant.store import VectorStore
+from assistant.store.catalog import Catalog, StoredArticle
+from assistant.store.lexical import LexicalIndex
+from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
 
 Progress = Callable[[int, int, str], None]

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.citations import check_citations, is_abstention, number_sources
+from assistant.answer.citations import check_citations, is_abstention, number_sources
+from assistant.answer.extractive import ExtractiveEngine
 from assistant.errors import InputError, NotFoundError, ProviderError
-from assistant.extractive import ExtractiveEngine
-from assistant.library import Library
 from assistant.llm import LLM, Completion, Message
 from assistant.models import NO_ANSWER, Answer, Article, Source
 from assistant.prompts import render
-from assistant.retrieval import Filters, Mode, retrieve
+from assistant.retrieve.hybrid import Filters, Mode, retrieve
+from assistant.store.library import Library
 from assistant.tokens import Tokenizer
 
 MAX_QUESTION_CHARS = 2000

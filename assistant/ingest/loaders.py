@@ -2,7 +2,7 @@
 
 `iter_load` yields one `LoadResult` per file or URL and never raises for a user mistake (a
 missing file, a 404, a broken JSON line): the reason is in `LoadResult.error` or
-`LoadResult.item_errors`. Loaders do not clean the text; `assistant.cleaning` does that later.
+`LoadResult.item_errors`. Loaders do not clean the text; `cleaning` does that later.
 """
 
 from __future__ import annotations

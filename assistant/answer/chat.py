@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from assistant.answer import MAX_QUESTION_CHARS, Answerer, check_question
-from assistant.citations import strip_markers
+from assistant.answer.answerer import MAX_QUESTION_CHARS, Answerer, check_question
+from assistant.answer.citations import strip_markers
 from assistant.errors import ProviderError
-from assistant.lexical import terms
 from assistant.llm import LLM
 from assistant.models import Answer, Turn
 from assistant.prompts import render
-from assistant.retrieval import Filters, Mode
+from assistant.retrieve.hybrid import Filters, Mode
+from assistant.store.lexical import terms
 
 MAX_TURNS = 4  # turns of history the condense prompt sees
 MAX_ANSWER_CHARS = 600  # of each earlier answer in that prompt

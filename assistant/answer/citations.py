@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from assistant.lexical import terms
 from assistant.models import NO_ANSWER, Article, Citation, Flag, FlagKind, Hit, Source
 from assistant.sentences import sentence_spans
+from assistant.store.lexical import terms
 
 MARKER = re.compile(r"\[(\d+)\]")
 MARKER_GROUP = re.compile(r"\s*(?:\[\d+\]\s*)+")

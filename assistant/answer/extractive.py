@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.lexical import STOPWORDS, terms
 from assistant.models import NO_ANSWER, Article, Source
 from assistant.sentences import sentence_spans
+from assistant.store.lexical import STOPWORDS, terms
 
 MONTHS = (
     "january february march april may june july august september october november december "

@@ -10,8 +10,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.embeddings import Vectors
-from assistant.library import Library
 from assistant.models import Article, Hit
+from assistant.store.library import Library
 
 Mode = Literal["hybrid", "dense", "lexical"]
 Fusion = Literal["score", "rrf"]

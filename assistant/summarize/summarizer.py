@@ -34,11 +34,15 @@ from typing import Literal, TypedDict, get_args
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.answer import fence, format_sources
-from assistant.citations import answer_sentences, check_citations, split_citations, strip_markers
+from assistant.answer.answerer import fence, format_sources
+from assistant.answer.citations import (
+    answer_sentences,
+    check_citations,
+    split_citations,
+    strip_markers,
+)
 from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, InputError, NotFoundError, ProviderError
-from assistant.library import Library
 from assistant.llm import LLM, Completion, Message
 from assistant.models import (
     Article,
@@ -54,8 +58,9 @@ from assistant.models import (
     sha256_hex,
 )
 from assistant.prompts import render
-from assistant.retrieval import Filters, retrieve
+from assistant.retrieve.hybrid import Filters, retrieve
 from assistant.sentences import sentence_spans
+from assistant.store.library import Library
 from assistant.tokens import Tokenizer
 
 Length = Literal["short", "medium", "long"]

@@ -1,0 +1,1 @@
+"""Answer stage: engines (extractive, LLM), citations and follow-up chat: Hits -> Answer."""

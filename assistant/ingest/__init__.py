@@ -1,0 +1,1 @@
+"""Ingest stage: loaders (files, URLs), cleaning, chunking: source -> Article -> Chunks."""

@@ -1,0 +1,1 @@
+"""Retrieval stage: retrievers and post-processors (fusion, MMR, recency): Query -> Hits."""

@@ -1,0 +1,1 @@
+"""Storage stage: article catalog, vector store, lexical index, and the Library over them."""

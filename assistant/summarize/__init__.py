@@ -1,0 +1,1 @@
+"""Summary stage: offline (centrality) and LLM summaries of articles and topics, with citations."""
