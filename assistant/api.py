@@ -1,34 +1,41 @@
-"""The typed Python API. The CLI and the UI call this and nothing below it.
+"""The typed Python API: `Assistant` is the one place that wires the parts together.
+
+The CLI and the UI call this and nothing below it.
 
 >>> from assistant import Assistant
->>> report = Assistant().ingest("article.html")            # doctest: +SKIP
+>>> print(Assistant().ask("How many missiles did Russia launch?").text)
+Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. [1]
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Unpack
+
+from pydantic import ValidationError
 
 from assistant.answer.answerer import Answerer
-from assistant.answer.extractive import ExtractiveEngine
+from assistant.answer.engines import ENGINES
 from assistant.config import Settings, check_library_name
-from assistant.embeddings import Embedder, OnnxEmbedder, OpenAIEmbedder
+from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.loaders import load_text
-from assistant.llm import LLM, OpenAIChat
+from assistant.llm import CHAT_PROVIDERS, DEFAULT_CHAT_MODEL, LLM
+from assistant.logs import configure_logging
 from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo, Summary, Turn
-from assistant.retrieve.hybrid import Filters, Mode
+from assistant.parts import Parts
+from assistant.query import Query, QueryOptions, SummaryOptions, SummaryRequest, describe
+from assistant.registry import load_plugins
+from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
 from assistant.store.lexical import LexicalIndex
 from assistant.store.library import IngestOptions, Library, Progress
 from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
-from assistant.summarize.summarizer import Format, Length, Summarizer
+from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
 
-EngineName = Literal["auto", "extractive", "openai"]
-DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
 
@@ -38,7 +45,7 @@ def samples_dir() -> Path:
 
 
 class Assistant:
-    """Ingest articles into libraries, list and remove them; later: ask and summarize.
+    """Ingest articles into libraries; ask, chat and summarize with citations.
 
     `Assistant()` reads settings from the environment and `.env`; keyword arguments override
     them, e.g. `Assistant(home="/tmp/lib", library="news")`. Nothing heavy is loaded until used.
@@ -53,11 +60,16 @@ class Assistant:
         llm: LLM | None = None,
         **overrides: Any,
     ) -> None:
-        if settings is None:
-            settings = Settings(**overrides)
-        elif overrides:
-            settings = Settings(**{**settings.model_dump(), **overrides})
+        try:
+            if settings is None:
+                settings = Settings(**overrides)
+            elif overrides:
+                settings = Settings(**{**settings.model_dump(), **overrides})
+        except ValidationError as error:
+            raise ConfigError(f"invalid settings: {describe(error)}") from error
         self.settings = settings
+        configure_logging(settings.log_level, secret=settings.openai_api_key)
+        load_plugins(settings.plugins)
         self._embedder = embedder
         self._tokenizer = tokenizer
         self._llm = llm
@@ -185,7 +197,7 @@ class Assistant:
 
     # Questions
 
-    def engine_name(self, engine: EngineName | None = None) -> Literal["extractive", "openai"]:
+    def engine_name(self, engine: str | None = None) -> str:
         """Which engine answers: 'auto' means the LLM when one is configured, else extractive."""
         choice = engine or self.settings.engine
         if choice == "auto":
@@ -197,178 +209,122 @@ class Assistant:
 
     @property
     def llm(self) -> LLM:
-        """The chat model (built on first use from the OPENAI_* settings)."""
-        with self._lock:
-            if self._llm is None:
-                self._llm = OpenAIChat(
-                    openai_client(self.settings),
-                    self.settings.chat_model or DEFAULT_CHAT_MODEL,
-                    max_tokens=self.settings.answer_tokens,
-                )
-            return self._llm
+        """The default chat model (built on first use from the OPENAI_* settings)."""
+        return self.chat_llm(None)
 
     def chat_llm(self, model: str | None = None) -> LLM:
         """The chat model called `model` on the configured endpoint (the default one if None)."""
-        default = self.llm
-        if not model or model == default.model:
-            return default
         with self._lock:
+            if self._llm is None:
+                self._llm = self._provider(self.settings.chat_model or DEFAULT_CHAT_MODEL)
+            if not model or model == self._llm.model:
+                return self._llm
             if model not in self._llms:
-                self._llms[model] = OpenAIChat(
-                    openai_client(self.settings), model, max_tokens=self.settings.answer_tokens
-                )
+                self._llms[model] = self._provider(model)
             return self._llms[model]
 
-    def answerer(
-        self,
-        library: str | None = None,
-        engine: EngineName | None = None,
-        model: str | None = None,
-    ) -> Answerer:
-        """The question answerer for a library and engine (and LLM model, for 'openai')."""
-        name = self.engine_name(engine)
-        lib = self.library(library, must_exist=True)
-        return Answerer(
-            library=lib,
-            extractive=ExtractiveEngine(lib.embedder),
+    def _provider(self, model: str) -> LLM:
+        return CHAT_PROVIDERS.get(self.settings.chat_provider)(self.settings, model)
+
+    def parts(self, library: str | None = None, model: str | None = None) -> Parts:
+        """What a pluggable part is built from, for one library and chat model."""
+        return Parts(
+            library=self.library(library, must_exist=True),
+            settings=self.settings,
             tokenizer=self.tokenizer,
-            llm=self.chat_llm(model) if name == "openai" else None,
-            context_tokens=self.settings.context_tokens,
-            answer_tokens=self.settings.answer_tokens,
-            fallback=self.settings.llm_fallback,
+            chat=lambda: self.chat_llm(model),
+        )
+
+    def answerer(self, query: Query | None = None) -> Answerer:
+        """The question answerer a query asks for: its library, retriever and engine."""
+        query = query or Query()
+        parts = self.parts(query.library, query.model)
+        name = self.engine_name(query.engine)
+        fallback = None
+        if name != "extractive" and self.settings.llm_fallback:
+            fallback = ENGINES.get("extractive")(parts)
+        return Answerer(
+            library=parts.library,
+            retrieval=Retrieval(parts, query.retriever, query.postprocessors()),
+            engine=ENGINES.get(name)(parts),
+            engine_name=name,
+            fallback=fallback,
+            top_k=self.settings.top_k,
         )
 
     def ask(
-        self,
-        question: str,
-        *,
-        library: str | None = None,
-        k: int | None = None,
-        engine: EngineName | None = None,
-        filters: Filters | None = None,
-        mode: Mode = "hybrid",
-        mmr_lambda: float | None = None,
+        self, question: str, query: Query | None = None, **options: Unpack[QueryOptions]
     ) -> Answer:
         """Answer a question from the library's articles, with checked citations.
 
-        >>> print(Assistant().ask("How many missiles did Russia launch?").text)  # doctest: +SKIP
-        Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. [1]
+        Options are `Query`'s fields (library, k, engine, model, retriever, filters, ...).
+
+        >>> answer = Assistant().ask("How many missiles did Russia launch?", k=4)
+        >>> "71 missiles" in answer.text, answer.citations[0].article_id
+        (True, 'samples/russia-ukraine-strikes')
         """
-        return self.answerer(library, engine).ask(
-            question, k=k or self.settings.top_k, filters=filters, mode=mode, mmr_lambda=mmr_lambda
-        )
+        query = _query(query, options)
+        return self.answerer(query).ask(question, query)
 
     def ask_stream(
-        self,
-        question: str,
-        *,
-        library: str | None = None,
-        k: int | None = None,
-        engine: EngineName | None = None,
-        filters: Filters | None = None,
-        mode: Mode = "hybrid",
-        mmr_lambda: float | None = None,
+        self, question: str, query: Query | None = None, **options: Unpack[QueryOptions]
     ) -> Iterator[str | Answer]:
         """Like `ask`, but yields text as it is produced, then the final Answer."""
-        return self.answerer(library, engine).stream(
-            question, k=k or self.settings.top_k, filters=filters, mode=mode, mmr_lambda=mmr_lambda
-        )
+        query = _query(query, options)
+        return self.answerer(query).stream(question, query)
 
-    def chat_stream(
-        self,
-        message: str,
-        history: Sequence[Turn] = (),
-        *,
-        library: str | None = None,
-        k: int | None = None,
-        engine: EngineName | None = None,
-        model: str | None = None,
-        filters: Filters | None = None,
-        mode: Mode = "hybrid",
-        mmr_lambda: float | None = None,
-    ) -> Iterator[str | Answer]:
-        """Like `ask_stream`, but a follow-up is read in the context of `history`.
+    def chat(self, query: Query | None = None, **options: Unpack[QueryOptions]) -> Chat:
+        """A conversation: each question is read in the context of the earlier ones.
 
-        >>> a = Assistant()                                            # doctest: +SKIP
-        >>> turns = [Turn.of(a.ask("How many missiles did Russia launch?"))]  # doctest: +SKIP
-        >>> *_, answer = a.chat_stream("And how many drones?", turns)  # doctest: +SKIP
-        >>> answer.standalone_question                                 # doctest: +SKIP
+        >>> chat = Assistant().chat()
+        >>> chat.ask("How many missiles did Russia launch?").abstained
+        False
+        >>> chat.ask("And how many drones?").standalone_question
         'How many missiles did Russia launch? And how many drones?'
         """
-        from assistant.answer.chat import chat_stream
-
-        return chat_stream(
-            self.answerer(library, engine, model),
-            message,
-            history,
-            k=k or self.settings.top_k,
-            filters=filters,
-            mode=mode,
-            mmr_lambda=mmr_lambda,
-        )
+        return Chat(self, _query(query, options))
 
     # Summaries
 
-    def summarizer(
-        self,
-        library: str | None = None,
-        engine: EngineName | None = None,
-        model: str | None = None,
-    ) -> Summarizer:
-        """The summarizer for a library and engine (and LLM model, for 'openai')."""
-        name = self.engine_name(engine)
+    def summarizer(self, request: SummaryRequest | None = None) -> Summarizer:
+        """The summarizer a request asks for: its library and engine."""
+        request = request or SummaryRequest()
+        parts = self.parts(request.library, request.model)
+        name = self.engine_name(request.engine)
         return Summarizer(
-            library=self.library(library, must_exist=True),
-            tokenizer=self.tokenizer,
-            llm=self.chat_llm(model) if name == "openai" else None,
-            context_tokens=self.settings.context_tokens,
-            answer_tokens=self.settings.answer_tokens,
+            library=parts.library,
+            retrieval=Retrieval(parts, "hybrid"),
+            engine=SUMMARIZERS.get(name)(parts),
+            engine_name=name,
         )
 
     def summarize(
         self,
-        article_id: str | None = None,
-        *,
-        article_ids: Sequence[str] | None = None,
-        all: bool = False,
-        query: str | None = None,
-        library: str | None = None,
-        length: Length = "medium",
-        format: Format = "paragraph",
-        engine: EngineName | None = None,
-        model: str | None = None,
+        *ids: str,
+        request: SummaryRequest | None = None,
+        **options: Unpack[SummaryOptions],
     ) -> Summary:
-        """Summarise one article, several, every article (`all=True`) or a topic (`query`).
+        """Summarise articles (ids or unique prefixes; `all=True` for every one) or a `topic`.
 
-        Ids may be unique prefixes. Every sentence cites its article [n]; offline the sentences
-        are quoted from the articles, with an LLM they are checked against them.
+        Every sentence cites its article [n]; offline the sentences are quoted from the
+        articles, with an LLM they are checked against them.
 
-        >>> print(Assistant().summarize("0144609", length="short").text)  # doctest: +SKIP
-        Russia launched its biggest drone and missile attack this year on Ukraine ... [1]
+        >>> summary = Assistant().summarize("samples/russia-ukraine-strikes", length="short")
+        >>> len(summary.sentences), summary.citations[0].article_id
+        (3, 'samples/russia-ukraine-strikes')
         """
-        ids = [article_id] if article_id else []
-        return self.summarizer(library, engine, model).summarize(
-            [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
-        )
+        request = _summary_request(request, ids, options)
+        return self.summarizer(request).summarize(request)
 
     def summarize_stream(
         self,
-        article_id: str | None = None,
-        *,
-        article_ids: Sequence[str] | None = None,
-        all: bool = False,
-        query: str | None = None,
-        library: str | None = None,
-        length: Length = "medium",
-        format: Format = "paragraph",
-        engine: EngineName | None = None,
-        model: str | None = None,
+        *ids: str,
+        request: SummaryRequest | None = None,
+        **options: Unpack[SummaryOptions],
     ) -> Iterator[str | Summary]:
         """Like `summarize`, but yields text as it is produced, then the final Summary."""
-        ids = [article_id] if article_id else []
-        return self.summarizer(library, engine, model).stream(
-            [*ids, *(article_ids or [])], all=all, query=query, length=length, format=format
-        )
+        request = _summary_request(request, ids, options)
+        return self.summarizer(request).stream(request)
 
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
@@ -388,42 +344,57 @@ class Assistant:
         return out
 
 
+class Chat:
+    """A conversation over one library: `ask` reads each question after the earlier turns."""
+
+    def __init__(self, assistant: Assistant, query: Query) -> None:
+        self.assistant = assistant
+        self.query = query
+        self.history: list[Turn] = list(query.history)
+
+    def stream(self, question: str, **options: Unpack[QueryOptions]) -> Iterator[str | Answer]:
+        """Text as it is produced, then the Answer; the turn joins the history."""
+        query = self.query.model_copy(update={**options, "history": list(self.history)})
+        for part in self.assistant.ask_stream(question, query):
+            if isinstance(part, Answer):
+                self.history.append(Turn.of(part))
+            yield part
+
+    def ask(self, question: str, **options: Unpack[QueryOptions]) -> Answer:
+        """The answer to a question read in the context of this conversation."""
+        final: Answer | None = None
+        for part in self.stream(question, **options):
+            if isinstance(part, Answer):
+                final = part
+        assert final is not None
+        return final
+
+    def reset(self) -> None:
+        """Forget the conversation so far."""
+        self.history.clear()
+
+
+def _query(query: Query | None, options: Mapping[str, Any]) -> Query:
+    """The query with the options applied (validated: a typo is a clear error)."""
+    base = query or Query()
+    if not options:
+        return base
+    return Query.build({**base.model_dump(exclude_unset=True), **options})
+
+
+def _summary_request(
+    request: SummaryRequest | None, article_ids: Sequence[str], options: Mapping[str, Any]
+) -> SummaryRequest:
+    values: dict[str, Any] = dict(request.model_dump(exclude_unset=True)) if request else {}
+    values.update(options)
+    if article_ids:
+        values["article_ids"] = [*values.get("article_ids", []), *article_ids]
+    return SummaryRequest.build(values)
+
+
 def check_library(name: str) -> str:
     """The name, or a ConfigError saying what a valid name looks like."""
     try:
         return check_library_name(name)
     except ValueError as error:
         raise ConfigError(str(error)) from error
-
-
-def build_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for."""
-    choice = settings.embedder.strip()
-    if choice == "local-minilm":
-        if settings.model_dir is not None:
-            return OnnxEmbedder.from_dir(settings.model_dir, batch_size=settings.embed_batch_size)
-        return OnnxEmbedder.bundled(batch_size=settings.embed_batch_size)
-    if choice.startswith("openai:"):
-        model = choice.split(":", 1)[1] or "text-embedding-3-small"
-        return OpenAIEmbedder(openai_client(settings), model=model)
-    raise ConfigError(
-        f"ASSISTANT_EMBEDDER={choice!r} is not known: use 'local-minilm' or 'openai:MODEL' "
-        "(e.g. openai:text-embedding-3-small)"
-    )
-
-
-def openai_client(settings: Settings) -> Any:
-    """An `openai.OpenAI` client for the configured endpoint."""
-    if not settings.openai_api_key and not settings.openai_base_url:
-        raise ConfigError(
-            "an OpenAI-compatible endpoint is needed: set OPENAI_API_KEY, or OPENAI_BASE_URL "
-            "for a local server (Ollama, vLLM, llama.cpp)"
-        )
-    import openai
-
-    return openai.OpenAI(
-        api_key=settings.openai_api_key or "not-needed",
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_retries,
-    )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from assistant.errors import AssistantError
 
@@ -16,18 +20,21 @@ if TYPE_CHECKING:
 
     from assistant.api import Assistant
     from assistant.models import Answer, Citation, Flag, IngestReport, Source, Summary
+    from assistant.query import Options
 
 EXAMPLES = """examples:
   assistant ask "How many missiles did Russia launch?"
   assistant ask "What did Zelenskyy say?" --json --k 8
   assistant ingest article.html news/ https://example.com/story
   assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
-  assistant summarize 3f2a9c --length short
+  assistant ask "And how many drones?" --retriever dense --mmr 0.7 --since 2026-01-01
+  assistant chat --model gpt-4o-mini
+  assistant summarize samples/russia-ukraine-strikes --length short
   assistant summarize --all --format bullets
-  assistant summarize --query "heating cuts" --length long
+  assistant summarize --topic "heating cuts" --length long
   assistant docs list
-  assistant docs show 3f2a9c
-  assistant docs rm 3f2a9c
+  assistant docs show samples/russia
+  assistant docs rm samples/russia
   assistant ui --port 7860 --auth reader:s3cret
   assistant eval eval/seed_cases.yaml --engine extractive --baseline eval/seed_baseline.json
 
@@ -36,7 +43,10 @@ settings come from ASSISTANT_* environment variables or a .env file
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+    """The argument parser for every subcommand; question and summary options come from
+    `Query` and `SummaryRequest` (assistant/query.py), so each is declared once."""
+    from assistant.query import Query, SummaryRequest
+
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="Chat with news articles, offline first. Every claim cites its sentence.",
@@ -44,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--home", help="data directory (default: $ASSISTANT_HOME)")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show what was retrieved, the prompts sent and the timings (on stderr)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     library = argparse.ArgumentParser(add_help=False)
@@ -65,27 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser(
         "ask",
-        parents=[library],
         help="answer a question from the articles, with citations",
         description="Answer from the library's articles. Every sentence cites its source [n]; "
         "when the articles do not hold the answer, it says so.",
     )
     ask.add_argument("question")
-    ask.add_argument("--k", type=int, help="sources to retrieve (default: $ASSISTANT_TOP_K)")
-    ask.add_argument(
-        "--engine",
-        choices=["auto", "extractive", "openai"],
-        help="'auto' uses the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set",
-    )
-    ask.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
-    ask.add_argument("--mmr", type=float, metavar="LAMBDA", help="diversify sources (0..1)")
-    ask.add_argument("--source", help="only articles whose source or URL contains this")
-    ask.add_argument("--title", help="only articles whose title contains this")
-    ask.add_argument("--since", type=_date, help="only articles dated on or after YYYY-MM-DD")
-    ask.add_argument("--until", type=_date, help="only articles dated on or before YYYY-MM-DD")
-    ask.add_argument("--article", action="append", metavar="ID", help="only this article")
+    add_options(ask, Query)
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     ask.set_defaults(run=cmd_ask)
+
+    chat = sub.add_parser(
+        "chat",
+        help="a conversation in the terminal: follow-up questions read in context",
+        description="Ask questions one line at a time; each is read in the context of the "
+        "earlier ones ('And how many drones?'). /new starts over, /quit or Ctrl-D ends.",
+    )
+    add_options(chat, Query)
+    chat.set_defaults(run=cmd_chat)
 
     docs = sub.add_parser("docs", help="list, show or remove articles")
     docs_sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
@@ -110,12 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="score answers against gold facts (YAML/JSONL cases or SQuAD JSON)",
         description="Run every case through the assistant and score it: facts, abstention, "
         "citation recall/precision, retrieval recall@k, latency. Writes report.json/.md/.html; "
-        "with --baseline exits 3 when a headline metric regressed beyond --tolerance.",
+        "with --baseline exits 3 when a headline metric regressed beyond --tolerance. Any "
+        "engine, retriever or post-processor can be swapped in by name.",
     )
     evaluate.add_argument(
         "datasets", nargs="+", metavar="DATASET", help=".yaml/.jsonl cases or SQuAD .json"
     )
-    evaluate.add_argument("--engine", choices=["auto", "extractive", "openai"], default="auto")
     where = evaluate.add_mutually_exclusive_group()
     where.add_argument("--library", "-l", help="ask this existing library")
     where.add_argument(
@@ -125,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="ingest this into library eval-<dataset> first",
     )
+    add_options(evaluate, Query, skip={"library"})
     evaluate.add_argument("--limit", type=int, default=0, help="only the first N cases")
     evaluate.add_argument("--out", type=Path, help="report folder (default eval/out/NAME-TIME)")
     evaluate.add_argument("--baseline", type=Path, metavar="OLD.json", help="compare with it")
@@ -137,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.02,
         help="allowed drop per headline metric (absolute, default 0.02)",
     )
-    evaluate.add_argument("--k", type=int, help="sources to retrieve (default: $ASSISTANT_TOP_K)")
     evaluate.add_argument(
         "--judge",
         choices=["auto", "lexical", "llm"],
@@ -148,23 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     summarize = sub.add_parser(
         "summarize",
-        parents=[library],
         help="summarise articles or a topic; every sentence cites its article",
         description="Summarise one article, several, every article (--all) or what the library "
-        "says about a topic (--query). Offline the summary quotes the articles' most central "
-        "sentences; with an LLM it is written and its citations checked. short / medium / long "
-        "= 3 / 5 / 8 sentences for one article, 1 / 2 / 4 per article for several.",
+        "says about a topic (--topic). Offline the summary quotes the articles' most central "
+        "sentences; with an LLM it is written and its citations checked.",
     )
-    summarize.add_argument("ids", nargs="*", metavar="ARTICLE_ID", help="id or unique prefix")
-    summarize.add_argument("--all", action="store_true", help="every article of the library")
-    summarize.add_argument("--query", "-q", metavar="TOPIC", help="summarise a topic")
-    summarize.add_argument("--length", choices=["short", "medium", "long"], default="medium")
-    summarize.add_argument("--format", choices=["paragraph", "bullets"], default="paragraph")
-    summarize.add_argument(
-        "--engine",
-        choices=["auto", "extractive", "openai"],
-        help="'auto' uses the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set",
-    )
+    add_options(summarize, SummaryRequest)
     summarize.add_argument("--json", action="store_true", help="print the whole summary as JSON")
     summarize.set_defaults(run=cmd_summarize)
 
@@ -190,9 +191,117 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options generated from the request models
+
+
+def _choices(name: str, model: type[BaseModel]) -> list[str]:
+    from assistant.answer.engines import ENGINES
+    from assistant.query import SummaryRequest
+    from assistant.retrieve.base import POSTPROCESSORS, RETRIEVERS
+    from assistant.summarize.summarizer import SUMMARIZERS
+
+    if name == "engines":
+        engines = SUMMARIZERS if issubclass(model, SummaryRequest) else ENGINES
+        return ["auto", *engines.names()]
+    if name == "retrievers":
+        return RETRIEVERS.names()
+    return POSTPROCESSORS.names()
+
+
+def add_options(
+    parser: argparse.ArgumentParser, model: type[BaseModel], *, skip: Set[str] = frozenset()
+) -> None:
+    """One command-line option per field of `model` that declares one (see query.option)."""
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        cli = extra.get("cli")
+        nested = _nested_model(info.annotation)
+        if nested is not None:
+            add_options(parser, nested, skip=skip)
+            continue
+        if not isinstance(cli, dict):
+            continue
+        kind, many = _kind(info.annotation)
+        kwargs: dict[str, Any] = {"help": info.description, "default": argparse.SUPPRESS}
+        if cli.get("metavar"):
+            kwargs["metavar"] = cli["metavar"]
+        if cli.get("choices"):
+            kwargs["choices"] = _choices(str(cli["choices"]), model)
+            if "metavar" in kwargs:
+                kwargs["help"] += f" (one of: {', '.join(kwargs['choices'])})"
+        literal = get_args(kind) if get_origin(kind) is Literal else ()
+        if literal:
+            kwargs["choices"] = list(literal)
+        elif kind is bool:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = _date if kind is dt.date else kind
+        if cli.get("positional"):
+            kwargs["nargs"] = "*" if many else None
+            parser.add_argument(name, **kwargs)
+            continue
+        if many:
+            kwargs["action"] = "append"
+        listed = cli.get("aliases")
+        aliases = [str(a) for a in listed] if isinstance(listed, list) else []
+        flags = [str(cli.get("flag") or "--" + name.replace("_", "-")), *aliases]
+        parser.add_argument(*flags, dest=name, **kwargs)
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (itself, or in an Optional), whose fields become options."""
+    if get_origin(annotation) not in (None, UnionType, Union):
+        return None
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _kind(annotation: Any) -> tuple[Any, bool]:
+    """(the type one value has, whether the option takes several values)."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (UnionType, Union) and len(args) == 1:
+        annotation = args[0]
+    if get_origin(annotation) is list:
+        return get_args(annotation)[0], True
+    return annotation, False
+
+
+R = TypeVar("R", bound="Options")
+
+
+def options_from(args: argparse.Namespace, model: type[R], **fixed: Any) -> R:
+    """The request built from the options given on the command line (plus `fixed` values)."""
+    values = _values(args, model)
+    values.update(fixed)
+    return model.build(values)
+
+
+def _values(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
+    given = vars(args)
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        nested = _nested_model(info.annotation)
+        if nested is not None:
+            inner = _values(args, nested)
+            if inner:
+                values[name] = inner
+        elif name in given:
+            values[name] = given[name]
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `assistant` command; returns the exit code."""
-    parser = build_parser()
+    try:
+        _load_plugins()
+        parser = build_parser()
+    except AssistantError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -213,26 +322,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _assistant(args: argparse.Namespace) -> Assistant:
+def _load_plugins() -> None:
+    """Register the parts of ASSISTANT_PLUGINS first: their names are offered as choices."""
     from pydantic import ValidationError
 
-    from assistant.api import Assistant
-    from assistant.errors import ConfigError
+    from assistant.config import Settings
+    from assistant.registry import load_plugins
 
-    overrides = {"home": args.home} if args.home else {}
     try:
-        return Assistant(**overrides)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}") from error
+        plugins = Settings().plugins
+    except ValidationError:
+        return  # reported with its reasons when the command builds its Assistant
+    load_plugins(plugins)
 
 
-def _date(value: str) -> object:
-    import datetime as dt
+def _assistant(args: argparse.Namespace) -> Assistant:
+    from assistant.api import Assistant
 
+    overrides: dict[str, Any] = {"home": args.home} if args.home else {}
+    if getattr(args, "verbose", False):
+        overrides["log_level"] = "DEBUG"
+    return Assistant(**overrides)
+
+
+def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -241,31 +354,45 @@ def _date(value: str) -> object:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.models import Answer
-    from assistant.retrieve.hybrid import Filters
+    from assistant.query import Query
 
     assistant = _assistant(args)
-    filters = Filters(
-        source=args.source,
-        title=args.title,
-        date_from=args.since,
-        date_to=args.until,
-        article_ids=[assistant.library(args.library).resolve(a) for a in args.article]
-        if args.article
-        else None,
-    )
-    parts = assistant.ask_stream(
-        args.question,
-        library=args.library,
-        k=args.k,
-        engine=args.engine,
-        filters=filters if filters.active() else None,
-        mode=args.mode,
-        mmr_lambda=args.mmr,
-    )
+    parts = assistant.ask_stream(args.question, options_from(args, Query))
     answer = _print_stream(parts, Answer, as_json=args.json)
     if not args.json:
         print_sources(answer)
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.models import Answer
+    from assistant.query import Query
+
+    conversation = _assistant(args).chat(options_from(args, Query))
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask about your articles; /new starts over, /quit ends.", file=sys.stderr)
+    while True:
+        if interactive:
+            print("> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        question = line.strip()
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            conversation.reset()
+            continue
+        if not question:
+            continue
+        try:
+            answer = _print_stream(conversation.stream(question), Answer, as_json=False)
+        except AssistantError as error:  # one bad question does not end the conversation
+            print(f"error: {error}", file=sys.stderr)
+            continue
+        print_sources(answer)
+        print()
 
 
 Streamed = TypeVar("Streamed", "Answer", "Summary")
@@ -508,10 +635,11 @@ def cmd_libraries(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation.command import EvalOptions, run
+    from assistant.query import Query
 
     options = EvalOptions(
         datasets=[Path(d) for d in args.datasets],
-        engine=args.engine,
+        query=options_from(args, Query, library=None),
         library=args.library,
         ingest=args.ingest,
         limit=args.limit,
@@ -519,7 +647,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         update_baseline=args.update_baseline,
         tolerance=args.tolerance,
-        k=args.k,
         judge=args.judge,
     )
     return run(_assistant(args), options)
@@ -527,16 +654,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     from assistant.models import Summary
+    from assistant.query import SummaryRequest
 
-    parts = _assistant(args).summarize_stream(
-        article_ids=args.ids,
-        all=args.all,
-        query=args.query,
-        library=args.library,
-        length=args.length,
-        format=args.format,
-        engine=args.engine,
-    )
+    parts = _assistant(args).summarize_stream(request=options_from(args, SummaryRequest))
     summary = _print_stream(parts, Summary, as_json=args.json)
     if not args.json:
         print_cited(summary.sources, summary.citations, summary.flags)

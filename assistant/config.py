@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,8 +46,18 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(
         2_000_000, gt=0, description="cap on one article's cleaned text (about 1,000 pages)"
     )
-    engine: Literal["auto", "extractive", "openai"] = "auto"
+    engine: str = Field(
+        "auto", description="answer engine: 'auto' (the LLM when configured), or a name"
+    )
+    min_confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="abstain below this confidence (None: the engine's own)"
+    )
+    plugins: str = Field(
+        "", description="comma-separated modules that register parts (engines, retrievers...)"
+    )
+    log_level: str = Field("WARNING", description="DEBUG shows retrieval, prompts and timings")
     chat_model: str | None = Field(None, description="LLM model name; None: built-in default")
+    chat_provider: str = Field("openai", description="chat provider (a registered name)")
     openai_api_key: str | None = Field(
         None,
         validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY"),

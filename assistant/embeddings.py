@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,10 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assistant.errors import ConfigError, ProviderError
+from assistant.registry import Registry
 
 if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer as WordPieceTokenizer
+
+    from assistant.config import Settings
 
 Vectors = NDArray[np.float32]
 
@@ -219,6 +222,29 @@ def normalize(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     return out
 
 
+class EmbeddingSimilarity:
+    """similarity(claim, candidates): cosine of their embeddings (>= 0), each text embedded once.
+
+    Citation checks call it with the same sentences again and again: the cache saves the calls.
+    """
+
+    def __init__(self, embedder: Embedder, max_cached: int = 10_000) -> None:
+        self._embedder = embedder
+        self._cache: dict[str, NDArray[np.float32]] = {}
+        self._max_cached = max_cached
+
+    def __call__(self, claim: str, candidates: Sequence[str]) -> list[float]:
+        wanted = [t for t in dict.fromkeys([claim, *candidates]) if t not in self._cache]
+        if len(self._cache) + len(wanted) > self._max_cached:
+            self._cache.clear()
+            wanted = list(dict.fromkeys([claim, *candidates]))
+        if wanted:
+            vectors = self._embedder.embed(wanted)
+            self._cache.update(zip(wanted, vectors, strict=True))
+        target = self._cache[claim]
+        return [max(0.0, float(self._cache[c] @ target)) for c in candidates]
+
+
 class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible endpoint (`text-embedding-3-small` by default)."""
 
@@ -251,3 +277,35 @@ class OpenAIEmbedder:
         if not parts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(parts)
+
+
+EmbedderFactory = Callable[["Settings", str], Embedder]
+"""embedder(settings, argument) -> an Embedder; the argument is what follows "name:"."""
+
+EMBEDDERS: Registry[EmbedderFactory] = Registry(
+    "embedder",
+    {
+        "local-minilm": "assistant.embeddings:local_minilm",
+        "openai": "assistant.embeddings:openai_embedder",
+    },
+)
+
+
+def local_minilm(settings: Settings, argument: str = "") -> Embedder:
+    """The bundled all-MiniLM-L6-v2 (int8 ONNX), or your own model in ASSISTANT_MODEL_DIR."""
+    if settings.model_dir is not None:
+        return OnnxEmbedder.from_dir(settings.model_dir, batch_size=settings.embed_batch_size)
+    return OnnxEmbedder.bundled(batch_size=settings.embed_batch_size)
+
+
+def openai_embedder(settings: Settings, argument: str = "") -> Embedder:
+    """Embeddings from the OpenAI-compatible endpoint ("openai:MODEL")."""
+    from assistant.llm import openai_client
+
+    return OpenAIEmbedder(openai_client(settings), model=argument or "text-embedding-3-small")
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder ASSISTANT_EMBEDDER names: "local-minilm", or "openai:MODEL"."""
+    name, _, argument = settings.embedder.strip().partition(":")
+    return EMBEDDERS.get(name)(settings, argument)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
-from assistant.errors import ProviderError
+from assistant.errors import ConfigError, ProviderError
 from assistant.models import Usage
+from assistant.registry import Registry
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
+log = logging.getLogger("assistant.llm")
+DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 
 
 class Message(TypedDict):
@@ -66,6 +74,8 @@ class OpenAIChat:
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("chat request to %s: %s", self._where(), json.dumps(request["messages"]))
         if stream:
             request["stream"] = True
             request["stream_options"] = {"include_usage": True}
@@ -190,3 +200,33 @@ def _usage(raw: Any) -> Usage | None:
 def _short(value: object, limit: int = 200) -> str:
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+ChatProviderFactory = Callable[["Settings", str], LLM]
+"""provider(settings, model) -> a chat model."""
+
+CHAT_PROVIDERS: Registry[ChatProviderFactory] = Registry(
+    "chat provider", {"openai": "assistant.llm:openai_chat"}
+)
+
+
+def openai_client(settings: Settings) -> Any:
+    """An `openai.OpenAI` client for the configured endpoint."""
+    if not settings.openai_api_key and not settings.openai_base_url:
+        raise ConfigError(
+            "an OpenAI-compatible endpoint is needed: set OPENAI_API_KEY, or OPENAI_BASE_URL "
+            "for a local server (Ollama, vLLM, llama.cpp)"
+        )
+    import openai
+
+    return openai.OpenAI(
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_retries,
+    )
+
+
+def openai_chat(settings: Settings, model: str) -> LLM:
+    """The chat model `model` on the configured OpenAI-compatible endpoint."""
+    return OpenAIChat(openai_client(settings), model, max_tokens=settings.answer_tokens)

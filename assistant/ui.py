@@ -36,9 +36,10 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
-from assistant.api import DEFAULT_CHAT_MODEL, Assistant, EngineName  # noqa: E402
+from assistant.api import Assistant  # noqa: E402
 from assistant.errors import AssistantError, ConfigError  # noqa: E402
 from assistant.ingest.loaders import SUPPORTED_EXTENSIONS  # noqa: E402
+from assistant.llm import DEFAULT_CHAT_MODEL  # noqa: E402
 from assistant.models import (  # noqa: E402
     NO_ANSWER,
     Answer,
@@ -50,7 +51,7 @@ from assistant.models import (  # noqa: E402
     Summary,
     Turn,
 )
-from assistant.summarize.summarizer import Format, Length  # noqa: E402
+from assistant.query import Format, Length, Query, SummaryRequest  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ Reply = Answer | Summary
 ChatUpdate = tuple[list[Message], list[Turn], list[Reply | None], str, str]
 """What a chat callback shows: (chat, turns, replies, sources panel, input box)."""
 
-ENGINES: list[EngineName] = ["auto", "extractive", "openai"]
+ENGINES: list[str] = ["auto", "extractive", "openai"]
 ENDPOINT_DEFAULT = "https://api.openai.com/v1"
 CURSOR = " ▌"
 KEY_MASK = "[API key hidden]"
@@ -419,7 +420,7 @@ class WebUI:
         turns: list[Turn] | None,
         answers: list[Reply | None] | None,
         library: str | None = None,
-        engine: EngineName | None = None,
+        engine: str | None = None,
         model: str | None = None,
         k: float | None = None,
     ) -> Iterator[ChatUpdate]:
@@ -431,13 +432,17 @@ class WebUI:
             return
         yield from self._stream_reply(
             message,
-            lambda: self.assistant.chat_stream(
+            lambda: self.assistant.ask_stream(
                 message,
-                turns,
-                library=library or None,
-                engine=engine or None,
-                model=(model or "").strip() or None,
-                k=int(k) if k else None,
+                Query.build(
+                    {
+                        "library": library or None,
+                        "engine": engine or None,
+                        "model": (model or "").strip() or None,
+                        "k": int(k) if k else None,
+                        "history": turns,
+                    }
+                ),
             ),
             chat,
             turns,
@@ -452,7 +457,7 @@ class WebUI:
         turns: list[Turn] | None,
         answers: list[Reply | None] | None,
         library: str | None = None,
-        engine: EngineName | None = None,
+        engine: str | None = None,
         model: str | None = None,
         length: Length = "medium",
         format: Format = "paragraph",
@@ -485,13 +490,17 @@ class WebUI:
         yield from self._stream_reply(
             asked,
             lambda: self.assistant.summarize_stream(
-                article_ids=article_ids or None,
-                query=topic or None,
-                library=library or None,
-                length=length or "medium",
-                format=format or "paragraph",
-                engine=engine or None,
-                model=(model or "").strip() or None,
+                request=SummaryRequest.build(
+                    {
+                        "article_ids": article_ids,
+                        "topic": topic or None,
+                        "library": library or None,
+                        "length": length or "medium",
+                        "format": format or "paragraph",
+                        "engine": engine or None,
+                        "model": (model or "").strip() or None,
+                    }
+                )
             ),
             chat,
             turns,
@@ -644,7 +653,7 @@ class WebUI:
         library: str | None,
         length: Length = "medium",
         format: Format = "paragraph",
-        engine: EngineName | None = None,
+        engine: str | None = None,
         model: str | None = None,
     ) -> Iterator[tuple[str, str]]:
         """Summarize the picked article, streamed: (the summary as Markdown with its [n]
@@ -657,12 +666,16 @@ class WebUI:
         summary: Summary | None = None
         try:
             for part in self.assistant.summarize_stream(
-                article_id,
-                library=library or None,
-                length=length or "medium",
-                format=format or "paragraph",
-                engine=engine or None,
-                model=(model or "").strip() or None,
+                request=SummaryRequest.build(
+                    {
+                        "article_ids": [article_id],
+                        "library": library or None,
+                        "length": length or "medium",
+                        "format": format or "paragraph",
+                        "engine": engine or None,
+                        "model": (model or "").strip() or None,
+                    }
+                )
             ):
                 if isinstance(part, Summary):
                     summary = part
@@ -702,7 +715,7 @@ class WebUI:
             names.append(chosen)
         return gr.update(choices=sorted(names), value=chosen)
 
-    def status(self, engine: EngineName | None = None, model: str | None = None) -> str:
+    def status(self, engine: str | None = None, model: str | None = None) -> str:
         """Which engine answers, whether an LLM is connected, and how to connect one."""
         try:
             name = self.assistant.engine_name(engine or None)

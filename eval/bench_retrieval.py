@@ -20,14 +20,15 @@ from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.evaluation.squad import load_squad
 from assistant.models import Article
-from assistant.retrieve.hybrid import retrieve
+from assistant.query import Query
+from assistant.retrieve.pipeline import Retrieval
 
-MODES = ("dense", "lexical", "hybrid", "hybrid-rrf")
+MODES = ("dense", "lexical", "hybrid", "rrf")
 LABELS = {
     "dense": "dense (chroma, MiniLM)",
     "lexical": "BM25 (bm25s)",
     "hybrid": "fused: normalised scores (default)",
-    "hybrid-rrf": "fused: reciprocal rank (k=60)",
+    "rrf": "fused: reciprocal rank (k=60)",
 }
 
 
@@ -53,20 +54,15 @@ def main(argv: list[str] | None = None) -> int:
             assistant.ingest_text(p.text, title=p.title, source=p.source)
         ingest_seconds = time.perf_counter() - started
         library = assistant.library()
+        parts = assistant.parts()
+        retrievals = {mode: Retrieval(parts, mode) for mode in MODES}
         target = {p.source: Article.id_for(p.source) for p in paragraphs}
         ranks: dict[str, list[int | None]] = {m: [] for m in MODES}
         started = time.perf_counter()
         for q in questions:
             vector = library.embedder.embed([q.question])[0]
             for mode in MODES:
-                hits = retrieve(
-                    library,
-                    q.question,
-                    k=10,
-                    mode="hybrid" if mode.startswith("hybrid") else mode,  # type: ignore[arg-type]
-                    fusion="rrf" if mode == "hybrid-rrf" else "score",
-                    query_vector=vector,
-                )
+                hits = retrievals[mode].run(q.question, vector, Query(), 10)
                 articles = list(dict.fromkeys(h.chunk.article_id for h in hits))
                 gold = target[q.articles[0]]
                 ranks[mode].append(articles.index(gold) + 1 if gold in articles else None)

@@ -64,11 +64,15 @@ from assistant.answer.extractive import FEATURES, ExtractiveConfig, ExtractiveEn
 from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.embeddings import Embedder, Vectors
+from assistant.errors import ConfigError
 from assistant.evaluation.compare import DEFAULT_TOLERANCE, load_report
 from assistant.evaluation.datasets import SAMPLES, load_dataset
 from assistant.evaluation.metrics import match_facts
+from assistant.llm import LLM
 from assistant.models import Article, Hit
-from assistant.retrieve.hybrid import retrieve
+from assistant.parts import Parts
+from assistant.query import Query
+from assistant.retrieve.pipeline import Retrieval
 from assistant.store.library import Library
 
 DEFAULT_DATASET = Path("/work/shared/data/squad2_dev_tune/squad2-tune.json")
@@ -265,6 +269,10 @@ class Retrieved:
     hits: list[Hit]
 
 
+def _no_llm() -> LLM:
+    raise ConfigError("tuning runs offline")
+
+
 def retrieve_all(
     library: Library, cases: Sequence[Case], cache: Path | None = None
 ) -> list[Retrieved]:
@@ -276,8 +284,10 @@ def retrieve_all(
     if missing:
         queries = [c.standalone or c.question for c in missing]
         vectors = library.embedder.embed(queries)
+        parts = Parts(library, Settings(_env_file=None), library.tokenizer, chat=_no_llm)  # type: ignore[call-arg]
+        retrieval = Retrieval(parts, "hybrid")
         for c, query, v in zip(missing, queries, vectors, strict=True):
-            stored[c.id] = (v, retrieve(library, query, k=K, query_vector=v))
+            stored[c.id] = (v, retrieval.run(query, v, Query(), K))
         if cache is not None:
             cache.write_bytes(pickle.dumps(stored))
     return [Retrieved(c, *stored[c.id]) for c in cases]

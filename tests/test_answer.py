@@ -83,7 +83,7 @@ def test_stream_yields_text_then_the_answer(offline: Assistant) -> None:
 
 
 def test_filters_limit_the_sources(offline: Assistant) -> None:
-    from assistant.retrieve.hybrid import Filters
+    from assistant.query import Filters
 
     answer = offline.ask("What happened?", filters=Filters(title="Motherland"))
     assert {s.title for s in answer.sources} == {

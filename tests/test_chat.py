@@ -42,7 +42,7 @@ def towers(fake_assistant: Assistant) -> Assistant:
 
 
 def chat(assistant: Assistant, message: str, history: list[Turn], **kw: object) -> Answer:
-    return final(assistant.chat_stream(message, history, k=1, **kw))  # type: ignore[arg-type]
+    return final(assistant.ask_stream(message, k=1, history=history, **kw))  # type: ignore[arg-type]
 
 
 # Which questions lean on the conversation
@@ -158,16 +158,16 @@ def test_a_first_question_has_no_standalone_rewrite(towers: Assistant) -> None:
 
 def test_an_empty_message_is_an_input_error(towers: Assistant) -> None:
     with pytest.raises(InputError):
-        list(towers.chat_stream("   ", []))
+        list(towers.ask_stream("   "))
 
 
 def test_drones_follow_up_on_the_seed_article(tmp_path: Path, onnx_embedder: OnnxEmbedder) -> None:
     settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
     assistant = Assistant(settings, embedder=onnx_embedder)
     assert assistant.ingest_samples().ok
-    first = final(assistant.chat_stream("How many missiles did Russia launch?", []))
+    first = final(assistant.ask_stream("How many missiles did Russia launch?"))
     assert "71" in first.text
-    follow = final(assistant.chat_stream("And how many drones?", [Turn.of(first)]))
+    follow = final(assistant.ask_stream("And how many drones?", history=[Turn.of(first)]))
     assert "450" in follow.text
     assert any("450 drones" in c.quote for c in follow.citations)
 
@@ -206,7 +206,7 @@ def test_llm_condenses_the_follow_up_and_answers_that(
         Reply("Standalone question: How tall is the Burj Khalifa?"),
         Reply("The Burj Khalifa skyscraper is 828 metres tall [1]."),
     )
-    parts = list(with_llm.chat_stream("How tall is it?", history, k=1))
+    parts = list(with_llm.ask_stream("How tall is it?", history=history, k=1))
     answer = parts[-1]
     assert isinstance(answer, Answer)
     assert "".join(p for p in parts[:-1] if isinstance(p, str)) == answer.text
@@ -228,7 +228,7 @@ def test_llm_without_history_is_not_asked_to_condense(
     with_llm: Assistant, openai_server: OpenAIServer
 ) -> None:
     openai_server.script(Reply("The wrought-iron Eiffel Tower is 330 metres tall [1]."))
-    answer = final(with_llm.chat_stream("How tall is the Eiffel Tower?", [], k=1))
+    answer = final(with_llm.ask_stream("How tall is the Eiffel Tower?", k=1))
     assert answer.standalone_question is None and "330" in answer.text
     assert len([r for r in openai_server.requests if r.body]) == 1
 
@@ -240,7 +240,7 @@ def test_an_unusable_condense_reply_falls_back_to_the_message(
     openai_server.script(
         Reply("   "), Reply("The wrought-iron Eiffel Tower is 330 metres tall [1].")
     )
-    answer = final(with_llm.chat_stream("How tall is it?", history, k=1))
+    answer = final(with_llm.ask_stream("How tall is it?", history=history, k=1))
     assert answer.standalone_question is None and answer.question == "How tall is it?"
 
 
@@ -249,7 +249,7 @@ def test_a_failing_condense_call_falls_back_to_the_offline_rewrite(
 ) -> None:
     history = [Turn(question="When was the Burj Khalifa completed?", answer="In 2010 [1].")]
     openai_server.script(Error(500), Error(500))
-    answer = final(with_llm.chat_stream("How tall is it?", history, k=1))
+    answer = final(with_llm.ask_stream("How tall is it?", history=history, k=1))
     assert answer.engine == "extractive" and answer.fallback
     assert "828" in answer.text
     assert answer.standalone_question == "When was the Burj Khalifa completed? How tall is it?"
@@ -265,7 +265,7 @@ def test_without_fallback_a_failing_condense_call_is_a_provider_error(
     openai_server.script(Error(500))
     history = [Turn(question="How tall is the Eiffel Tower?", answer="330 metres [1].")]
     with pytest.raises(ProviderError, match="HTTP 500"):
-        list(assistant.chat_stream("When was it completed?", history))
+        list(assistant.ask_stream("When was it completed?", history=history))
 
 
 def test_a_model_chosen_per_call_reaches_the_endpoint(
@@ -277,7 +277,7 @@ def test_a_model_chosen_per_call_reaches_the_endpoint(
     assistant = Assistant(settings, embedder=hash_embedder)
     assert assistant.ingest_text(TOWERS["eiffel"], source="towers/eiffel").ok
     openai_server.script(Reply("It is 330 metres tall [1]."))
-    answer = final(assistant.chat_stream("How tall is the Eiffel Tower?", [], model="other-model"))
+    answer = final(assistant.ask_stream("How tall is the Eiffel Tower?", model="other-model"))
     assert answer.model == "other-model"
     assert [r.body["model"] for r in openai_server.requests if r.body] == ["other-model"]
 

@@ -15,6 +15,7 @@ from assistant.evaluation.datasets import Dataset, QACase
 from assistant.evaluation.judges import LLMJudge, parse_judge_reply
 from assistant.evaluation.runner import build_judges, prepare_library, run_dataset
 from assistant.llm import OpenAIChat
+from assistant.query import Query
 
 PASSAGE = "Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said."
 
@@ -89,7 +90,11 @@ def test_eval_with_an_llm_reports_llm_citation_scores(
         Reply('{"supported": false, "reason": "the passage says attacked"}'),  # the judge
     )
     report = run_dataset(
-        assistant, dataset, library=library, engine="openai", judges=build_judges(assistant)
+        assistant,
+        dataset,
+        library=library,
+        query=Query(engine="openai"),
+        judges=build_judges(assistant),
     )
     assert report.judges == ["lexical", "llm"] and report.engine == "openai"
     assert report.model == "judge-model"

@@ -22,6 +22,7 @@ from assistant.evaluation.runner import (
     summary_sentences,
 )
 from assistant.models import Article, Citation, Summary, SummarySentence
+from assistant.query import Query
 
 STRIKES = (
     "Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. "
@@ -100,7 +101,7 @@ def test_every_case_gets_scores_and_reasons(tiny: tuple[Assistant, str]) -> None
             QACase(id="mayor", question="Who is the mayor of Lviv?", answerable=False),
         ],
     )
-    report = run_dataset(assistant, dataset, library=library, engine="extractive", k=2)
+    report = run_dataset(assistant, dataset, library=library, query=Query(engine="extractive", k=2))
     assert report.engine == "extractive" and report.k == 2 and report.judges == ["lexical"]
     assert report.counts["cases"] == 3 and report.counts["unanswerable"] == 1
     assert set(report.metrics) >= {"accuracy", "fact_recall", "refusal_rate", "latency_p50_s"}
@@ -122,7 +123,7 @@ def test_every_case_gets_scores_and_reasons(tiny: tuple[Assistant, str]) -> None
 def test_a_failing_question_is_an_error_case_not_a_crash(tiny: tuple[Assistant, str]) -> None:
     assistant, library = tiny
     dataset = Dataset(name="tiny", cases=[QACase(id="long", question="why " * 1000, facts=[["x"]])])
-    report = run_dataset(assistant, dataset, library=library, engine="extractive")
+    report = run_dataset(assistant, dataset, library=library, query=Query(engine="extractive"))
     case = report.cases[0]
     assert case.error is not None and "limit is 2,000" in case.error and not case.correct
     assert report.counts["errors"] == 1 and case.fact_recall == 0.0
@@ -134,8 +135,8 @@ class SummarizingAssistant(Assistant):
     summary: Summary
     calls: list[dict[str, Any]]
 
-    def summarize(self, article_id: str | None = None, **options: Any) -> Summary:  # type: ignore[override]
-        self.calls.append({"article_id": article_id, **options})
+    def summarize(self, *ids: str, **options: Any) -> Summary:  # type: ignore[override]
+        self.calls.append({"ids": list(ids), **options})
         return self.summary
 
 
@@ -188,16 +189,20 @@ def test_summary_cases_are_scored_for_facts_junk_and_citations(
     articles = assistant.articles(library)
     judges = build_judges(assistant, "lexical")
     result = run_summary(
-        assistant, case, library=library, engine="extractive", articles=articles, judges=judges
+        assistant,
+        case,
+        query=Query(library=library, engine="extractive"),
+        articles=articles,
+        judges=judges,
     )
     strikes_id = next(a.id for a in articles if a.source == "strikes")
     assert assistant.calls == [
         {
-            "article_id": None,
-            "article_ids": [strikes_id],
+            "ids": [strikes_id],
             "library": library,
             "length": "short",
             "engine": "extractive",
+            "model": None,
         }
     ]
     assert [f.found for f in result.facts] == [True, True, False]
@@ -230,8 +235,7 @@ def test_summary_case_for_an_unknown_article(tiny: tuple[Assistant, str]) -> Non
     result = run_summary(
         assistant,
         case,
-        library=library,
-        engine="extractive",
+        query=Query(library=library, engine="extractive"),
         articles=assistant.articles(library),
         judges=build_judges(assistant, "lexical"),
     )
@@ -242,7 +246,9 @@ def test_run_report_round_trips_as_json(tiny: tuple[Assistant, str], tmp_path: P
     assistant, library = tiny
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({"id": "q", "question": "When do talks begin?", "facts": ["Wed"]}))
-    report = run_dataset(assistant, load_dataset(path), library=library, engine="extractive")
+    report = run_dataset(
+        assistant, load_dataset(path), library=library, query=Query(engine="extractive")
+    )
     assert report.started_at.tzinfo is dt.UTC
     again = type(report).model_validate_json(report.model_dump_json())
     assert again == report

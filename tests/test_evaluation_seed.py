@@ -19,6 +19,7 @@ from assistant.evaluation.command import EvalOptions, evaluate
 from assistant.evaluation.compare import load_report
 from assistant.evaluation.datasets import load_dataset
 from assistant.evaluation.metrics import match_facts
+from assistant.query import Query
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "eval" / "seed_cases.yaml"
@@ -42,7 +43,11 @@ def test_seed_eval_does_not_regress_against_the_committed_baseline(
     settings = Settings(home=tmp_path / "home", _env_file=None)  # type: ignore[call-arg]
     assistant = Assistant(settings, embedder=onnx_embedder)
     options = EvalOptions(
-        datasets=[SEED], engine="extractive", judge="lexical", baseline=BASELINE, progress=False
+        datasets=[SEED],
+        query=Query(engine="extractive"),
+        judge="lexical",
+        baseline=BASELINE,
+        progress=False,
     )
     report = evaluate(assistant, SEED, options)
     baseline = load_report(BASELINE)

@@ -20,14 +20,8 @@ from assistant.errors import InputError, NotFoundError
 from assistant.llm import Completion, Message, OpenAIChat
 from assistant.models import FlagKind, Summary, Usage
 from assistant.prompts import render
-from assistant.summarize.summarizer import (
-    ARTICLE_SENTENCES,
-    PER_ARTICLE_SENTENCES,
-    compose,
-    eligible,
-    merge_spans,
-    select_sentences,
-)
+from assistant.summarize.centrality import compose, eligible, select_sentences
+from assistant.summarize.sections import ARTICLE_SENTENCES, PER_ARTICLE_SENTENCES, merge_spans
 from assistant.tokens import default_tokenizer
 
 SEED_TITLE = "Russia launches year's biggest attack on Ukraine ahead of fresh peace talks"
@@ -138,7 +132,7 @@ def test_several_articles_are_grouped_and_numbered(offline: Assistant) -> None:
 
 
 def test_topic_summary_cites_the_matching_articles(offline: Assistant) -> None:
-    summary = offline.summarize(query="district heating networks in cities", length="short")
+    summary = offline.summarize(topic="district heating networks in cities", length="short")
     assert summary.query == "district heating networks in cities"
     titles = [s.title for s in summary.sources]
     assert any("district heating" in t for t in titles)
@@ -159,17 +153,19 @@ def test_stream_yields_text_then_the_summary(offline: Assistant, seed_id: str) -
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        pytest.param({"article_id": "zzzzzz"}, NotFoundError, "no article 'zzzzzz'", id="bad-id"),
+        pytest.param(
+            {"article_ids": ["zzzzzz"]}, NotFoundError, "no article 'zzzzzz'", id="bad-id"
+        ),
         pytest.param({}, InputError, "say what to summarise", id="nothing"),
         pytest.param(
-            {"article_id": "0000", "all": True}, NotFoundError, "no article", id="bad-and-all"
+            {"article_ids": ["0000"], "all": True}, NotFoundError, "no article", id="bad-and-all"
         ),
-        pytest.param({"query": "   "}, InputError, "topic is empty", id="empty-topic"),
+        pytest.param({"topic": "   "}, InputError, "topic is empty", id="empty-topic"),
         pytest.param(
-            {"query": "cooking recipes for pasta"}, NotFoundError, "matches", id="no-match"
+            {"topic": "cooking recipes for pasta"}, NotFoundError, "matches", id="no-match"
         ),
         pytest.param(
-            {"all": True, "length": "huge"}, InputError, "length must be one of", id="length"
+            {"all": True, "length": "huge"}, InputError, "length: Input should be", id="length"
         ),
         pytest.param({"all": True, "library": "nope-lib"}, NotFoundError, "does not exist"),
     ],
@@ -301,7 +297,7 @@ def test_llm_topic_over_several_articles(
             "Heating was cut to more than 800 homes in Kharkiv [2]."
         )
     )
-    summary = assistant.summarize(query="district heating in a freeze", format="bullets")
+    summary = assistant.summarize(topic="district heating in a freeze", format="bullets")
     user = openai_server.requests[0].body["messages"][1]["content"]
     assert "Topic (when empty, cover each source's main points): district heating" in user
     assert user.count("<source id=") == len(summary.sources) >= 2

@@ -522,7 +522,7 @@ def test_summarize_needs_an_article_and_explains_failures(ui: WebUI, fresh_ui: W
     *_, (text, _) = ui.summarize_article(article_id(ui, RUSSIA), None, engine="openai")
     assert "OPENAI\\_API\\_KEY" in text
     *_, (text, _) = ui.summarize_article(article_id(ui, RUSSIA), None, "huge")  # type: ignore[arg-type]
-    assert text.startswith("✗ **Could not summarize:** length must be one of short")
+    assert text.startswith("✗ **Could not summarize:** length: Input should be 'short'")
 
 
 def test_ingest_with_nothing_to_do(fresh_ui: WebUI) -> None:

@@ -13,15 +13,13 @@ name, anything else is retrieved together with the previous question.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from assistant.answer.answerer import MAX_QUESTION_CHARS, Answerer, check_question
 from assistant.answer.citations import strip_markers
-from assistant.errors import ProviderError
 from assistant.llm import LLM
-from assistant.models import Answer, Turn
+from assistant.models import Turn
 from assistant.prompts import render
-from assistant.retrieve.hybrid import Filters, Mode
+from assistant.query import MAX_QUESTION_CHARS
 from assistant.store.lexical import terms
 
 MAX_TURNS = 4  # turns of history the condense prompt sees
@@ -133,47 +131,6 @@ def condense(question: str, history: Sequence[Turn], llm: LLM) -> str:
     prompt = render("condense", history=format_history(history), question=question)
     reply = llm.complete([{"role": "user", "content": prompt}])
     return clean_condensed(reply.text) or question
-
-
-def chat_stream(
-    answerer: Answerer,
-    message: str,
-    history: Sequence[Turn] = (),
-    *,
-    k: int = 6,
-    filters: Filters | None = None,
-    mode: Mode = "hybrid",
-    mmr_lambda: float | None = None,
-) -> Iterator[str | Answer]:
-    """Answer a message in the context of the conversation: text as it comes, then the Answer.
-
-    The Answer's `question` is the message as typed; `standalone_question` is what was
-    answered or retrieved with, when the conversation changed it.
-    """
-    question = check_question(message)
-    ask, retrieve_with = question, None
-    if answerer.llm is not None and history:
-        try:
-            ask = condense(question, history, answerer.llm)
-        except ProviderError:
-            if not answerer.fallback:
-                raise
-            ask, retrieve_with = resolve_offline(question, history)
-    else:
-        ask, retrieve_with = resolve_offline(question, history)
-    for part in answerer.stream(
-        ask,
-        k=k,
-        filters=filters,
-        mode=mode,
-        mmr_lambda=mmr_lambda,
-        retrieval_question=retrieve_with,
-    ):
-        if isinstance(part, Answer):
-            standalone = retrieve_with or ask
-            part.question = question
-            part.standalone_question = standalone if standalone != question else None
-        yield part
 
 
 def _tail(text: str, limit: int) -> str:

@@ -35,6 +35,15 @@ def number_sources(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list
     return sources
 
 
+def defuse_markers(text: str) -> str:
+    """Text with any "[3]" of its own shown as "(3)", so that only our markers read as citations.
+
+    >>> defuse_markers("as table [2] shows")
+    'as table (2) shows'
+    """
+    return MARKER.sub(r"(\1)", text)
+
+
 def split_citations(text: str, n_sources: int) -> tuple[list[int], list[int]]:
     """Markers in order of appearance: (valid, out of range)."""
     found = [int(n) for n in MARKER.findall(text)]

@@ -26,13 +26,16 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from assistant.answer.citations import defuse_markers
+from assistant.answer.engines import AnswerRequest, Draft
 from assistant.embeddings import Embedder
 from assistant.models import NO_ANSWER, Article, Source
+from assistant.parts import Parts
 from assistant.sentences import sentence_spans
 from assistant.store.lexical import STOPWORDS, terms
 
@@ -523,10 +526,7 @@ class ExtractiveEngine:
 
 def _quote(sentence: str) -> str:
     """The sentence as quoted in the answer: an article's own "[9]" must not read as a citation."""
-    return _BRACKET_NUMBER.sub(r"(\1)", sentence.strip())
-
-
-_BRACKET_NUMBER = re.compile(r"\[(\d+)\]")
+    return defuse_markers(sentence.strip())
 
 
 def _local_idf(sentence_terms: Sequence[set[str]]) -> IdfLookup:
@@ -540,3 +540,36 @@ def _local_idf(sentence_terms: Sequence[set[str]]) -> IdfLookup:
         return math.log(1 + (n + 1) / (df.get(_key(term), 0) + 0.5))
 
     return idf
+
+
+class ExtractiveAnswers:
+    """The offline answer engine: quotes the best retrieved sentences, or abstains."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.library = parts.library
+        self.engine = ExtractiveEngine(parts.library.embedder)
+        self.default_threshold = parts.settings.min_confidence
+
+    def answer(self, request: AnswerRequest) -> Iterator[str | Draft]:
+        engine = self.engine
+        threshold = request.query.min_confidence
+        if threshold is None:
+            threshold = self.default_threshold
+        if threshold is not None:
+            engine = ExtractiveEngine(engine.embedder, replace(engine.config, threshold=threshold))
+        index = self.library.lexical()
+        result = engine.answer(
+            request.question,
+            request.sources,
+            request.articles,
+            idf=index.idf if index else None,
+            question_vector=request.vector,
+        )
+        yield result.text
+        yield Draft(
+            text=result.text,
+            abstained=result.abstained,
+            confidence=round(result.confidence, 4),
+            model=self.library.embedder.name,
+            verbatim=True,
+        )

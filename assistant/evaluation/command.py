@@ -20,9 +20,10 @@ from assistant.evaluation.runner import (
     prepare_library,
     run_dataset,
 )
+from assistant.query import Query
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant, EngineName
+    from assistant.api import Assistant
 
 REGRESSION_EXIT = 3
 DEFAULT_OUT = Path("eval/out")
@@ -33,7 +34,8 @@ class EvalOptions:
     """What `assistant eval` was asked to do."""
 
     datasets: list[Path]
-    engine: EngineName = "auto"
+    query: Query = field(default_factory=Query)
+    """How every question is asked: engine, model, retriever, post-processors, k."""
     library: str | None = None
     ingest: list[str] = field(default_factory=list)
     limit: int = 0
@@ -41,7 +43,6 @@ class EvalOptions:
     baseline: Path | None = None
     update_baseline: bool = False
     tolerance: float = DEFAULT_TOLERANCE
-    k: int | None = None
     judge: JudgeMode = "auto"
     progress: bool = True
 
@@ -71,8 +72,7 @@ def evaluate(
         assistant,
         dataset,
         library=library,
-        engine=options.engine,
-        k=options.k,
+        query=options.query,
         judges=judges,
         progress=progress,
     )

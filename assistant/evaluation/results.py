@@ -109,6 +109,8 @@ class RunReport(BaseModel):
     dataset_format: str = ""
     engine: str
     model: str | None = None
+    retriever: str = "hybrid"
+    postprocess: list[str] = Field(default_factory=list)
     judges: list[str] = Field(default_factory=list)
     k: int
     library: str

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant.embeddings import EmbeddingSimilarity
 from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.evaluation.datasets import SAMPLES, Dataset, QACase, SummaryCase, slug
 from assistant.evaluation.judges import LexicalJudge, LLMJudge
@@ -29,9 +30,10 @@ from assistant.evaluation.metrics import (
 )
 from assistant.evaluation.results import CaseResult, CitationCheck, RunReport
 from assistant.models import Article, IngestReport, Summary, Usage
+from assistant.query import Query
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant, EngineName
+    from assistant.api import Assistant
 
 JudgeMode = Literal["auto", "lexical", "llm"]
 Progress = Callable[[int, int, CaseResult], None]
@@ -129,12 +131,7 @@ def resolve_articles(
 
 def build_judges(assistant: Assistant, mode: JudgeMode = "auto") -> Judges:
     """The lexical/embedding judge always; the LLM judge when asked, or when an LLM is set up."""
-    embedder = assistant.embedder
-
-    def similarity(claim: str, candidates: Sequence[str]) -> list[float]:
-        vectors = embedder.embed([claim, *candidates])
-        return [max(0.0, float(v @ vectors[0])) for v in vectors[1:]]
-
+    similarity = EmbeddingSimilarity(assistant.embedder)
     judges = Judges(items=[NamedJudge("lexical", LexicalJudge(similarity))])
     if mode == "llm" or (mode == "auto" and assistant.engine_name("auto") == "openai"):
         judges.llm = LLMJudge(assistant.llm)
@@ -159,19 +156,17 @@ def run_qa(
     assistant: Assistant,
     case: QACase,
     *,
-    library: str,
-    engine: EngineName,
-    k: int,
+    query: Query,
     articles: Sequence[Article],
     judges: Judges,
 ) -> CaseResult:
-    """Ask one question and score the answer."""
+    """Ask one question (with the query's options) and score the answer."""
     result = CaseResult(
         id=case.id, kind="qa", prompt=case.question, tags=case.tags, answerable=case.answerable
     )
     started = time.perf_counter()
     try:
-        answer = assistant.ask(case.question, library=library, k=k, engine=engine)
+        answer = assistant.ask(case.question, query)
     except AssistantError as error:
         result.error = str(error)
         result.reasons.append(f"error: {error}")
@@ -196,7 +191,7 @@ def run_qa(
             reasons.append(f"all {len(result.facts)} fact(s) found")
         gold, unknown = resolve_articles(case.articles, articles)
         if unknown:
-            reasons.append(f"gold article(s) {unknown} are not in library {library!r}")
+            reasons.append(f"gold article(s) {unknown} are not in library {query.library!r}")
         hit, share, why = retrieval_hit(
             [h.chunk.article_id for h in answer.hits],
             [h.chunk.text for h in answer.hits],
@@ -226,12 +221,12 @@ def run_summary(
     assistant: Assistant,
     case: SummaryCase,
     *,
-    library: str,
-    engine: EngineName,
+    query: Query,
     articles: Sequence[Article],
     judges: Judges,
 ) -> CaseResult:
-    """Summarize the case's article(s) and score the summary."""
+    """Summarize the case's article(s) (library, engine, model of the query) and score it."""
+    library = query.library or ""
     result = CaseResult(
         id=case.id,
         kind="summary",
@@ -248,7 +243,11 @@ def run_summary(
     started = time.perf_counter()
     try:
         summary = assistant.summarize(
-            article_ids=ids, library=library, length=case.length, engine=engine
+            *ids,
+            library=query.library,
+            length=case.length,
+            engine=query.engine,
+            model=query.model,
         )
     except AssistantError as error:
         result.error = str(error)
@@ -297,15 +296,20 @@ def run_dataset(
     dataset: Dataset,
     *,
     library: str,
-    engine: EngineName = "auto",
-    k: int | None = None,
+    query: Query | None = None,
     judges: Judges | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Every case of the dataset through the assistant, scored; the report without a baseline."""
+    """Every case of the dataset through the assistant, scored; the report without a baseline.
+
+    `query` carries the options every question is asked with (engine, model, retriever,
+    post-processors, k); its library is `library`.
+    """
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    k = k or assistant.settings.top_k
+    query = (query or Query()).model_copy(update={"library": library})
+    k = query.k or assistant.settings.top_k
+    query = query.model_copy(update={"k": k})
     judges = judges or build_judges(assistant, "lexical")
     try:
         articles = assistant.articles(library)
@@ -314,29 +318,21 @@ def run_dataset(
     cases: list[CaseResult] = []
     for number, case in enumerate(dataset.cases, start=1):
         if isinstance(case, QACase):
-            result = run_qa(
-                assistant,
-                case,
-                library=library,
-                engine=engine,
-                k=k,
-                articles=articles,
-                judges=judges,
-            )
+            result = run_qa(assistant, case, query=query, articles=articles, judges=judges)
         else:
-            result = run_summary(
-                assistant, case, library=library, engine=engine, articles=articles, judges=judges
-            )
+            result = run_summary(assistant, case, query=query, articles=articles, judges=judges)
         cases.append(result)
         if progress:
             progress(number, len(dataset.cases), result)
-    resolved = assistant.engine_name(engine)
+    resolved = assistant.engine_name(query.engine)
     report = RunReport(
         dataset=dataset.name,
         dataset_path=dataset.path,
         dataset_format=dataset.format,
         engine=resolved,
-        model=assistant.llm.model if resolved == "openai" else None,
+        model=assistant.chat_llm(query.model).model if resolved == "openai" else None,
+        retriever=query.retriever,
+        postprocess=query.postprocessors(),
         judges=judges.names,
         k=k,
         library=library,

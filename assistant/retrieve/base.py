@@ -1,0 +1,63 @@
+"""Retrieval parts: a retriever finds candidate chunks, post-processors re-rank them.
+
+Both kinds register by name; `Query.retriever` and `Query.postprocess` pick them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.embeddings import Vectors
+from assistant.models import Hit
+from assistant.parts import Parts
+from assistant.query import Query
+from assistant.registry import Registry
+
+
+@dataclass(frozen=True)
+class Search:
+    """One retrieval: the text and its vector, how many candidates, and where to look."""
+
+    text: str
+    vector: Vectors
+    pool: int
+    query: Query
+    articles: Sequence[str] | None = None
+    """Allowed article ids (None: every article)."""
+    chunks: Sequence[str] | None = None
+    """Allowed chunk ids (None: every chunk)."""
+
+
+class Retriever(Protocol):
+    """Finds up to `search.pool` chunks for a search, best first."""
+
+    def search(self, search: Search) -> list[Hit]: ...
+
+
+class PostProcessor(Protocol):
+    """Re-orders (or drops) candidate hits; the first k of its result are kept."""
+
+    def process(self, search: Search, hits: list[Hit], k: int) -> list[Hit]: ...
+
+
+RetrieverFactory = Callable[[Parts], Retriever]
+PostProcessorFactory = Callable[[Parts], PostProcessor]
+
+RETRIEVERS: Registry[RetrieverFactory] = Registry(
+    "retriever",
+    {
+        "hybrid": "assistant.retrieve.retrievers:Hybrid",
+        "dense": "assistant.retrieve.retrievers:Dense",
+        "lexical": "assistant.retrieve.retrievers:Lexical",
+        "rrf": "assistant.retrieve.retrievers:ReciprocalRank",
+    },
+)
+POSTPROCESSORS: Registry[PostProcessorFactory] = Registry(
+    "post-processor",
+    {
+        "mmr": "assistant.retrieve.postprocess:MaximalMarginalRelevance",
+        "recency": "assistant.retrieve.postprocess:Recency",
+    },
+)

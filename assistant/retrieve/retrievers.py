@@ -1,0 +1,138 @@
+"""The built-in retrievers: dense (chroma), lexical (BM25), and two fusions of both.
+
+`hybrid` (the default) divides each retriever's scores by its best score and adds them half
+and half; on SQuAD 2.0 that beats either alone and reciprocal rank fusion (`rrf`), see
+eval/bench_retrieval.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from assistant.models import Chunk, Hit
+from assistant.parts import Parts
+from assistant.retrieve.base import Search
+from assistant.store.library import Library
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant
+DENSE_WEIGHT = 0.5  # share of the dense score in score fusion (the rest is BM25)
+
+
+def rrf(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None
+) -> dict[str, float]:
+    """Reciprocal rank fusion: sum of weight / (RRF_K + rank) over the rankings (rank from 1)."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (RRF_K + rank)
+    return fused
+
+
+def score_fusion(
+    dense: Mapping[str, float], lexical: Mapping[str, float], dense_weight: float = DENSE_WEIGHT
+) -> dict[str, float]:
+    """Each retriever's scores divided by its best score, then a weighted sum.
+
+    A chunk missing from one list gets 0 from that retriever.
+
+    >>> score_fusion({"a": 0.8, "b": 0.4}, {"b": 6.0})
+    {'a': 0.5, 'b': 0.75}
+    """
+    top_dense = max(dense.values(), default=0.0)
+    top_lexical = max(lexical.values(), default=0.0)
+    fused: dict[str, float] = {}
+    for chunk_id in sorted(dense.keys() | lexical.keys()):
+        d = dense.get(chunk_id, 0.0) / top_dense if top_dense > 0 else 0.0
+        x = lexical.get(chunk_id, 0.0) / top_lexical if top_lexical > 0 else 0.0
+        fused[chunk_id] = dense_weight * max(d, 0.0) + (1 - dense_weight) * x
+    return fused
+
+
+class _Both:
+    """Shared by the retrievers: run dense and/or BM25 search, then build the hits."""
+
+    dense = True
+    lexical = True
+
+    def __init__(self, parts: Parts) -> None:
+        self.library: Library = parts.library
+
+    def search(self, search: Search) -> list[Hit]:
+        dense_hits = (
+            self.library.store.query(search.vector, search.pool, search.articles)
+            if self.dense
+            else []
+        )
+        index = self.library.lexical() if self.lexical else None
+        lexical = dict(index.search(search.text, search.pool, search.chunks)) if index else {}
+        chunks = {h.chunk.id: h.chunk for h in dense_hits}
+        cosine = {h.chunk.id: h.score for h in dense_hits}
+        # Chunks only BM25 found get their exact cosine from their stored vectors.
+        only_lexical = [c for c in lexical if c not in cosine]
+        if only_lexical:
+            for chunk_id, vector in self.library.store.vectors(only_lexical).items():
+                cosine[chunk_id] = float(vector @ search.vector)
+        score = self.fuse(cosine if self.dense else {}, lexical, [h.chunk.id for h in dense_hits])
+        order = sorted(score, key=lambda c: -score[c])[: search.pool]
+        return hits(self.library, order, score, chunks, cosine, lexical)
+
+    def fuse(
+        self, dense: Mapping[str, float], lexical: Mapping[str, float], dense_order: list[str]
+    ) -> dict[str, float]:
+        return score_fusion(dense, lexical)
+
+
+class Hybrid(_Both):
+    """Dense + BM25, fused by normalised scores (the default)."""
+
+
+class ReciprocalRank(_Both):
+    """Dense + BM25, fused by reciprocal rank (k=60)."""
+
+    def fuse(
+        self, dense: Mapping[str, float], lexical: Mapping[str, float], dense_order: list[str]
+    ) -> dict[str, float]:
+        return rrf([dense_order, list(lexical)])
+
+
+class Dense(_Both):
+    """Nearest chunks by cosine similarity of the embeddings (chroma)."""
+
+    lexical = False
+
+    def fuse(
+        self, dense: Mapping[str, float], lexical: Mapping[str, float], dense_order: list[str]
+    ) -> dict[str, float]:
+        return dict(dense)
+
+
+class Lexical(_Both):
+    """Best chunks by BM25 over the library's words (title + text)."""
+
+    dense = False
+
+    def fuse(
+        self, dense: Mapping[str, float], lexical: Mapping[str, float], dense_order: list[str]
+    ) -> dict[str, float]:
+        return dict(lexical)
+
+
+def hits(
+    library: Library,
+    order: Sequence[str],
+    score: Mapping[str, float],
+    chunks: Mapping[str, Chunk],
+    dense: Mapping[str, float],
+    lexical: Mapping[str, float],
+) -> list[Hit]:
+    """Hits for chunk ids in order; chunks not yet at hand are read from the store."""
+    known = dict(chunks)
+    missing = [c for c in order if c not in known]
+    known.update({c.id: c for c in library.store.get(missing)})
+    return [
+        Hit(chunk=known[c], score=score.get(c, 0.0), dense=dense.get(c), lexical=lexical.get(c))
+        for c in order
+        if c in known
+    ]
