@@ -145,6 +145,7 @@ class Assistant:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         progress: Progress | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> IngestReport:
         """Ingest files, folders and http(s) URLs. Bad sources are reported, never raised.
 
@@ -157,6 +158,7 @@ class Assistant:
             fetch_timeout=self.settings.fetch_timeout,
             fetch_max_bytes=self.settings.fetch_max_bytes,
             max_file_bytes=self.settings.max_file_bytes,
+            names=dict(names or {}),
         )
         return self.library(library).ingest(list(inputs), options, progress)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -12,6 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 def sha256_hex(*parts: str) -> str:
     """Hex sha256 of the parts joined by NUL, so ('ab', 'c') and ('a', 'bc') differ."""
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+MAX_ID_CHARS = 64
+_NOT_IN_ID = re.compile(r"[^a-z0-9/._-]+")
+
+
+def slug(text: str) -> str:
+    """Lowercase ASCII letters, digits, '/', '.', '_' and '-'; long ones end in a short hash.
+
+    >>> slug("Samples/Russia Ukraine: strikes!")
+    'samples/russia-ukraine-strikes'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = _NOT_IN_ID.sub("-", ascii_text.lower())
+    parts = [re.sub(r"-{2,}", "-", p).strip("-.") for p in cleaned.split("/")]
+    out = "/".join(p for p in parts if p) or "article"
+    if len(out) > MAX_ID_CHARS:
+        out = out[: MAX_ID_CHARS - 7].rstrip("-./") + "-" + sha256_hex(text)[:6]
+    return out
 
 
 class Document(BaseModel):
@@ -34,7 +56,10 @@ class Article(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(description="sha256(source)[:16]: stable while the source stays the same")
+    id: str = Field(
+        description="short and readable: from the canonical URL, or from the path relative to "
+        "the ingested folder ('samples/russia-ukraine-strikes'); stable across machines"
+    )
     source: str
     title: str
     text: str = Field(description="cleaned text; chunk and citation offsets point into it")
@@ -50,9 +75,25 @@ class Article(BaseModel):
     n_chunks: int = 0
 
     @staticmethod
-    def id_for(source: str) -> str:
-        """The article id for a source."""
-        return sha256_hex("article", source)[:16]
+    def id_for(source: str, url: str | None = None) -> str:
+        """The article id: from the canonical URL when there is one, else from the source.
+
+        >>> Article.id_for("samples/russia-ukraine-strikes.txt")
+        'samples/russia-ukraine-strikes'
+        >>> Article.id_for("news.jsonl#3"), Article.id_for("x.html", "https://www.bbc.co.uk/news/a-1")
+        ('news/3', 'bbc.co.uk/news/a-1')
+        """
+        if url and url.lower().startswith(("http://", "https://")):
+            parts = urlsplit(url)
+            host = parts.netloc.lower().removeprefix("www.")
+            path = re.sub(r"\.(s?html?|php|aspx?)$", "", parts.path.rstrip("/"))
+            query = f"-{sha256_hex(parts.query)[:6]}" if parts.query else ""
+            return slug(f"{host}{path}{query}")
+        if source.startswith(("http://", "https://")):
+            return Article.id_for(source, source)
+        name, _, item = source.partition("#")
+        name = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", name)
+        return slug(f"{name}/{item}" if item else name)
 
 
 class Chunk(BaseModel):

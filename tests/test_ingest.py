@@ -116,7 +116,7 @@ def test_txt_is_read_as_is(tmp_path: Path) -> None:
     [document] = result.documents
     assert document.text == raw.decode()
     assert document.format == "txt"
-    assert document.source == result.origin
+    assert document.source == result.name == f"{tmp_path.name}/storm.txt"
     assert document.raw_hash == result.raw_hash
     assert document.title is None
 
@@ -276,11 +276,11 @@ def test_html_meta_charset(tmp_path: Path) -> None:
 
 def test_json_articles() -> None:
     result = load_one(FIXTURES / "articles.json")
-    origin = result.origin
+    assert result.name == "ingest/articles.json"  # named from its folder, not the machine
     assert [d.source for d in result.documents] == [
-        f"{origin}#https://news.example.com/storm",
-        f"{origin}#42",
-        f"{origin}#4",
+        "ingest/articles.json#https://news.example.com/storm",
+        "ingest/articles.json#42",
+        "ingest/articles.json#4",
     ]
     storm, markets, rain = result.documents
     assert storm.text == STORM
@@ -297,7 +297,7 @@ def test_json_articles() -> None:
 def test_json_single_object() -> None:
     result = load_one(FIXTURES / "single.json")
     [document] = result.documents
-    assert document.source == result.origin
+    assert document.source == result.name == "ingest/single.json"
     assert document.url == "https://news.example.com/storm"
     assert document.date == date(2024, 3, 5)
 
@@ -447,7 +447,9 @@ def test_is_unchanged_skips_parsing(tmp_path: Path) -> None:
         return True
 
     result = load_one(path, is_unchanged=is_unchanged)
-    assert result == LoadResult(origin=str(path), raw_hash=raw_hash, unchanged=True)
+    assert result == LoadResult(
+        origin=str(path), name=f"{tmp_path.name}/broken.json", raw_hash=raw_hash, unchanged=True
+    )
     assert seen == [(str(path), raw_hash)]
     assert load_one(path, is_unchanged=lambda origin, digest: False).error is not None
 

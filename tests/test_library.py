@@ -186,3 +186,69 @@ def test_server_mode_keeps_chunks_in_a_chroma_server(
     url = urlparse(chroma_server)
     client = chromadb.HttpClient(host=url.hostname, port=url.port)
     assert client.get_collection("srv-lib").count() == report.items[0].n_chunks
+
+
+# Ids a person can type
+
+
+def test_ids_come_from_the_folder_and_path_not_the_machine(
+    fake_assistant: Assistant, tmp_path: Path
+) -> None:
+    for machine in ("one", "two"):  # the same folder, cloned to two places
+        write(tmp_path / machine / "news" / "world" / "Kyiv Attack.txt", STORY)
+    report = fake_assistant.ingest(tmp_path / "one" / "news")
+    [item] = report.items
+    assert item.article_id == "news/world/kyiv-attack"
+    assert item.source == "news/world/Kyiv Attack.txt"
+    other = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder, library="other")
+    assert other.ingest(tmp_path / "two" / "news").items[0].article_id == item.article_id
+    path = tmp_path / "one" / "news" / "world" / "Kyiv Attack.txt"
+    again = fake_assistant.ingest(path).items[0]  # the same file: the same article
+    assert again.status is IngestStatus.UNCHANGED and again.article_id == item.article_id
+    alone = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder, library="alone")
+    assert alone.ingest(path).items[0].article_id == "world/kyiv-attack"  # from its own folder
+
+
+def test_samples_have_readable_ids(fake_assistant: Assistant) -> None:
+    fake_assistant.ingest_samples()
+    assert sorted(a.id for a in fake_assistant.articles()) == [
+        "samples/district-heating",
+        "samples/motherland-monument",
+        "samples/new-start-treaty",
+        "samples/russia-ukraine-strikes",
+    ]
+    assert all(a.source.startswith("samples/") for a in fake_assistant.articles())
+    assert fake_assistant.article("samples/russia").id == "samples/russia-ukraine-strikes"
+
+
+def test_two_files_with_the_same_name_keep_both(fake_assistant: Assistant, tmp_path: Path) -> None:
+    first = write(tmp_path / "a" / "news" / "story.txt", STORY)
+    second = write(tmp_path / "b" / "news" / "story.txt", "A different story about markets.")
+    one = fake_assistant.ingest(first).items[0]
+    two = fake_assistant.ingest(second).items[0]
+    assert one.status is IngestStatus.ADDED and two.status is IngestStatus.ADDED
+    assert one.article_id == "news/story" and two.article_id.startswith("news/story-")
+    assert len(fake_assistant.articles()) == 2
+
+
+def test_an_old_hash_id_is_replaced_on_reingest(fake_assistant: Assistant, tmp_path: Path) -> None:
+    path = write(tmp_path / "news" / "story.txt", STORY)
+    item = fake_assistant.ingest(path).items[0]
+    library = fake_assistant.library()
+    stored = library.catalog.get(library.name, item.article_id)
+    assert stored is not None
+    legacy = stored.article.model_copy(
+        update={"id": "0123456789abcdef", "source": stored.article.origin}
+    )
+    library.catalog.delete(library.name, item.article_id)
+    library.catalog.put(library.name, legacy, stored.chunk_ids, stored.chunker)
+    again = fake_assistant.ingest(path).items[0]
+    assert again.status is IngestStatus.UPDATED and again.article_id == "news/story"
+    assert [a.id for a in fake_assistant.articles()] == ["news/story"]
+
+
+def test_an_ingest_name_replaces_the_file_name(fake_assistant: Assistant, tmp_path: Path) -> None:
+    path = write(tmp_path / "3fa2c9" / "upload.txt", STORY)
+    report = fake_assistant.ingest(path, names={str(path): "uploads/Heating story.txt"})
+    assert report.items[0].article_id == "uploads/heating-story"
+    assert report.items[0].source == "uploads/Heating story.txt"

@@ -395,7 +395,7 @@ def test_an_upload_name_cannot_leave_the_upload_directory(server: Server, name: 
         (row,) = report_rows(completed)
         assert row[0] == "added", row
         article = server.assistant.article(row[1])
-        assert Path(article.source).resolve().is_relative_to(server.uploads.resolve())
+        assert Path(article.origin).resolve().is_relative_to(server.uploads.resolve())
         server.assistant.delete(row[1])
     # Nothing named like the upload anywhere but under uploads/: not in the data directory,
     # beside it, in the working directory or in /tmp; and /etc is as it was.

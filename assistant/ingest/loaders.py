@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -71,6 +71,9 @@ class LoadResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     origin: str = Field(description="absolute resolved path, or the URL as given")
+    name: str = Field(
+        "", description="how the source is shown: path from the ingested folder, or the URL"
+    )
     raw_hash: str = Field(default="", description="sha256 of the raw bytes; '' when unread")
     documents: list[Document] = Field(default_factory=list)
     error: str | None = Field(default=None, description="one-line reason the whole source failed")
@@ -83,6 +86,11 @@ class LoadResult(BaseModel):
     def ok(self) -> bool:
         """True when the source was read (its documents, or unchanged)."""
         return self.error is None
+
+    @property
+    def label(self) -> str:
+        """The source as a person knows it: its name, else its origin."""
+        return self.name or self.origin
 
 
 # --- the edges: planning, reading files, fetching URLs -----------------------------------------
@@ -97,23 +105,27 @@ def iter_load(
     fetch_max_bytes: int = 10_000_000,
     max_file_bytes: int = 100_000_000,
     is_unchanged: Callable[[str, str], bool] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[LoadResult]:
     """Load files, folders (recursively) and http(s) URLs, one LoadResult per file or URL.
 
     `include` / `exclude` are glob patterns matched against a file's path relative to the
     folder given and against its name ("*.txt", "sport/*"); they only filter folder contents.
     `is_unchanged(origin, raw_hash)` returning True skips parsing (`unchanged=True`).
+    `names` maps a file input (as given) to the name it is stored under (e.g. an upload's).
 
     >>> [r.error for r in iter_load(["/no/such/file.txt"])]
     ['no such file or folder']
     """
     client: httpx.Client | None = None
     try:
-        for target in _plan(inputs, include, exclude):
+        for target in _plan(inputs, include, exclude, names or {}):
             if target.error is not None:
-                yield LoadResult(origin=target.origin, error=target.error)
+                yield LoadResult(origin=target.origin, name=target.label, error=target.error)
             elif target.path is not None:
-                yield _load_file(target.path, target.origin, max_file_bytes, is_unchanged)
+                yield _load_file(
+                    target.path, target.origin, target.label, max_file_bytes, is_unchanged
+                )
             else:
                 if client is None:
                     client = _http_client(fetch_timeout)
@@ -172,6 +184,25 @@ class _Target:
     path: Path | None = None  # a file to read
     error: str | None = None  # a source that already failed
     # neither: a URL
+    name: str = ""  # the path from the folder that was ingested, its name included
+
+    @property
+    def label(self) -> str:
+        return self.name or self.origin
+
+
+def display_name(path: Path, root: Path | None = None) -> str:
+    """How a file is named in the library: from the ingested folder, that folder included
+    ("samples/story.txt"); a file given alone is named from its parent ("news/story.txt").
+
+    >>> display_name(Path("/srv/data/samples/a/story.txt"), Path("/srv/data/samples"))
+    'samples/a/story.txt'
+    >>> display_name(Path("/home/me/news/story.txt"))
+    'news/story.txt'
+    """
+    base = root if root is not None else path.parent
+    relative = path.relative_to(base).as_posix() if base != path else path.name
+    return f"{base.name}/{relative}" if base.name else relative
 
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -179,7 +210,10 @@ _MISSING = "no such file or folder"
 
 
 def _plan(
-    inputs: Sequence[str | Path], include: Sequence[str], exclude: Sequence[str]
+    inputs: Sequence[str | Path],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[_Target]:
     """What to load, in order: files (each once), URLs, and inputs that already failed."""
     seen_files: set[Path] = set()
@@ -203,18 +237,21 @@ def _plan(
         except (OSError, RuntimeError) as e:  # a symlink loop, an unknown ~user, a long name
             yield _Target(origin=str(path.absolute()), error=_path_reason(e))
             continue
+        name = str(item)
         if not exists:
             broken = path.is_symlink()
-            yield _Target(origin=origin, error="broken symbolic link" if broken else _MISSING)
+            error = "broken symbolic link" if broken else _MISSING
+            yield _Target(origin=origin, error=error, name=name)
         elif is_dir:
             yield from _walk(path, include, exclude, seen_files, seen_dirs)
         elif not path.is_file():
-            yield _Target(origin=origin, error="not a regular file")
+            yield _Target(origin=origin, error="not a regular file", name=name)
         elif path.suffix.lower() not in FORMATS:
-            yield _Target(origin=origin, error=_unsupported(path))
+            yield _Target(origin=origin, error=_unsupported(path), name=name)
         elif Path(origin) not in seen_files:
             seen_files.add(Path(origin))
-            yield _Target(origin=origin, path=Path(origin))
+            named = (names or {}).get(str(item)) or display_name(path.absolute())
+            yield _Target(origin=origin, path=Path(origin), name=named)
 
 
 def _unsupported(path: Path) -> str:
@@ -233,6 +270,7 @@ def _walk(
 ) -> Iterator[_Target]:
     """Supported, non-hidden files under root, depth first in name order; each folder once."""
     stack: list[Iterator[os.DirEntry[str]]] = []
+    base = root.absolute()
     listing = _list_dir(root, seen_dirs)
     if isinstance(listing, _Target):
         yield listing
@@ -272,7 +310,8 @@ def _walk(
             continue
         if resolved not in seen_files:
             seen_files.add(resolved)
-            yield _Target(origin=str(resolved), path=resolved)
+            name = display_name(path.absolute(), base)
+            yield _Target(origin=str(resolved), path=resolved, name=name)
 
 
 def _list_dir(directory: Path, seen_dirs: set[Path]) -> list[os.DirEntry[str]] | _Target:
@@ -322,6 +361,7 @@ def _os_reason(error: OSError) -> str:
 def _load_file(
     path: Path,
     origin: str,
+    name: str,
     max_file_bytes: int,
     is_unchanged: Callable[[str, str], bool] | None,
 ) -> LoadResult:
@@ -329,16 +369,16 @@ def _load_file(
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
-            return LoadResult(origin=origin, error=_too_big(size, max_file_bytes))
+            return LoadResult(origin=origin, name=name, error=_too_big(size, max_file_bytes))
         data = path.read_bytes()
     except OSError as e:
-        return LoadResult(origin=origin, error=_os_reason(e))
+        return LoadResult(origin=origin, name=name, error=_os_reason(e))
     if len(data) > max_file_bytes:  # it grew while we looked
-        return LoadResult(origin=origin, error=_too_big(len(data), max_file_bytes))
+        return LoadResult(origin=origin, name=name, error=_too_big(len(data), max_file_bytes))
     raw_hash = hashlib.sha256(data).hexdigest()
     if is_unchanged is not None and is_unchanged(origin, raw_hash):
-        return LoadResult(origin=origin, raw_hash=raw_hash, unchanged=True)
-    return _parsed(data, FORMATS[path.suffix.lower()], origin, raw_hash)
+        return LoadResult(origin=origin, name=name, raw_hash=raw_hash, unchanged=True)
+    return _parsed(data, FORMATS[path.suffix.lower()], origin, raw_hash, name=name)
 
 
 def _too_big(size: int, limit: int) -> str:
@@ -434,21 +474,24 @@ def _parsed(
     origin: str,
     raw_hash: str,
     *,
+    name: str = "",
     url: str | None = None,
     charset: str | None = None,
 ) -> LoadResult:
     """Parse bytes into a LoadResult: documents, or the reason there are none."""
+    name = name or origin
     try:
         documents, item_errors = parse_bytes(
-            data, fmt, source=origin, raw_hash=raw_hash, url=url, charset=charset
+            data, fmt, source=name, raw_hash=raw_hash, url=url, charset=charset
         )
     except IngestError as e:
-        return LoadResult(origin=origin, raw_hash=raw_hash, error=str(e))
+        return LoadResult(origin=origin, name=name, raw_hash=raw_hash, error=str(e))
     error = None
     if not documents:
         error = f"no article could be read ({len(item_errors)} item(s) failed, see item_errors)"
     return LoadResult(
         origin=origin,
+        name=name,
         raw_hash=raw_hash,
         documents=documents,
         error=error,

@@ -8,9 +8,10 @@ an interrupted run left behind.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called as sources finish."""
 
 FLUSH_CHUNKS = 64  # embed and store in groups of about this many chunks
+_LEGACY_ID = re.compile(r"[0-9a-f]{16}")  # ids before readable ids were sha256(source)[:16]
 
 
 @dataclass
@@ -65,6 +67,8 @@ class IngestOptions:
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 10_000_000
     max_file_bytes: int = 100_000_000
+    names: Mapping[str, str] = field(default_factory=dict)
+    """A file input (as given) -> the name it is stored under."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class Library:
             fetch_max_bytes=options.fetch_max_bytes,
             max_file_bytes=options.max_file_bytes,
             is_unchanged=self._origin_unchanged,
+            names=options.names,
         )
         for done, result in enumerate(results, start=1):
             self._take(result, batch, report)
@@ -173,13 +178,16 @@ class Library:
     def _origin_unchanged(self, origin: str, raw_hash: str) -> bool:
         stored = self.catalog.from_origin(self.name, origin)
         return bool(stored) and all(
-            s.article.raw_hash == raw_hash and s.chunker == self.chunker for s in stored
+            s.article.raw_hash == raw_hash
+            and s.chunker == self.chunker
+            and not _LEGACY_ID.fullmatch(s.article.id)
+            for s in stored
         )
 
     def _take(self, result: LoadResult, batch: _Batch, report: IngestReport) -> None:
         if result.error:
             report.items.append(
-                IngestItem(source=result.origin, status=IngestStatus.FAILED, reason=result.error)
+                IngestItem(source=result.label, status=IngestStatus.FAILED, reason=result.error)
             )
             return
         if result.unchanged:
@@ -188,7 +196,7 @@ class Library:
             return
         for problem in result.item_errors:
             report.items.append(
-                IngestItem(source=result.origin, status=IngestStatus.FAILED, reason=problem)
+                IngestItem(source=result.label, status=IngestStatus.FAILED, reason=problem)
             )
         for document in result.documents:
             self._prepare(document, batch, report, origin=result.origin)
@@ -217,7 +225,7 @@ class Library:
             )
             return
         article = Article(
-            id=Article.id_for(document.source),
+            id=self._id_for(document, origin or document.source),
             source=document.source,
             origin=origin or document.source,
             title=(document.title or cleaned.title or derive_title(cleaned.text)).strip(),
@@ -232,8 +240,11 @@ class Library:
             ingested_at=dt.datetime.now(dt.UTC),
         )
         previous = self.catalog.get(self.name, article.id)
+        if previous is None:
+            previous = self._legacy(article)
         if (
             previous is not None
+            and previous.article.id == article.id
             and previous.article.content_hash == article.content_hash
             and previous.chunker == self.chunker
         ):
@@ -249,7 +260,8 @@ class Library:
         twin = batch.by_hash.get(article.content_hash)
         if twin is None:
             found = self.catalog.find_content(self.name, article.content_hash)
-            if found is not None and found.article.id != article.id:
+            replaced = previous.article.id if previous is not None else None
+            if found is not None and found.article.id not in (article.id, replaced):
                 twin = found.article
         if twin is not None and twin.id != article.id:
             report.items.append(
@@ -266,6 +278,29 @@ class Library:
         batch.pending.append(_Pending(article, chunks, previous))
         batch.by_hash[article.content_hash] = article
 
+    def _id_for(self, document: Document, origin: str) -> str:
+        """The article id of a document: from its name (or canonical URL when fetched); when
+        another file that still exists already has that id, the id gets a short suffix."""
+        fetched = document.source.startswith(("http://", "https://"))
+        article_id = Article.id_for(document.source, document.url if fetched else None)
+        holder = self.catalog.get(self.name, article_id)
+        if holder is None or fetched or holder.article.origin == origin:
+            return article_id
+        other = holder.article.origin
+        if other.startswith("/") and Path(other).exists():
+            return f"{article_id}-{sha256_hex(origin)[:6]}"
+        return article_id
+
+    def _legacy(self, article: Article) -> StoredArticle | None:
+        """The same source stored under the old id scheme (a hash), which it replaces."""
+        item = article.source.partition("#")[2]
+        for stored in self.catalog.from_origin(self.name, article.origin):
+            if _LEGACY_ID.fullmatch(stored.article.id) and (
+                stored.article.source.partition("#")[2] == item
+            ):
+                return stored
+        return None
+
     def _flush(self, batch: _Batch, report: IngestReport) -> None:
         if not batch.pending:
             return
@@ -277,6 +312,8 @@ class Library:
         self.store.add(chunks, vectors)
         with self.catalog.transaction():
             for p in batch.pending:
+                if p.previous is not None and p.previous.article.id != p.article.id:
+                    self.catalog.delete(self.name, p.previous.article.id)
                 self.catalog.put(
                     self.name,
                     p.article.model_copy(update={"n_chunks": len(p.chunks)}),
