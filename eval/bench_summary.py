@@ -3,7 +3,7 @@
     .venv/bin/python eval/bench_summary.py                      # all pairs, ~10 min on 2 cores
     .venv/bin/python eval/bench_summary.py --limit 200          # a quick look
 
-Scoring follows /work/shared/data/bbc_news_summary/README.md: rouge-score 0.1.2 with
+Scoring follows the README of the bbc_news_summary data set: rouge-score 0.1.2 with
 use_stemmer=True, F1 x 100, headline (line 1) excluded, article sentences split on
 `(?<=[.!?])\\s+` within each line, reference sentences also re-split where a full stop is glued
 to the next sentence (`...$10.9bn.For the...`). LEAD-3 is scored first to validate the scorer
@@ -43,7 +43,6 @@ from assistant.summarize.summarizer import (
     select_sentences,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc_news_summary"
 SPLIT = re.compile(r"(?<=[.!?])\s+")
 GLUED = re.compile(r"(?<=[.!?])(?=[A-Z\"'])")
 METRICS = ("rouge1", "rouge2", "rougeLsum")
@@ -257,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
-    parser.add_argument("--data", type=Path, default=DATA, help="the bbc_news_summary folder")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="the bbc_news_summary folder (articles/, summaries/)"
+    )
     parser.add_argument("--limit", type=int, help="score this many pairs (spread evenly)")
     parser.add_argument("--out", type=Path, default=Path("eval/out"), help="report folder")
     parser.add_argument(

@@ -75,7 +75,6 @@ from assistant.query import Query
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.library import Library
 
-DEFAULT_DATASET = Path("/work/shared/data/squad2_dev_tune/squad2-tune.json")
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_SEED = EVAL_DIR / "seed_cases.yaml"
 DEFAULT_SEED_BASELINE = EVAL_DIR / "seed_baseline.json"
@@ -780,7 +779,7 @@ def right_count(table: Table, config: ExtractiveConfig) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--dataset", type=Path, required=True, help="squad2-tune.json")
     parser.add_argument("--out", type=Path, default=Path("eval/out"))
     parser.add_argument("--limit", type=int, default=0, help="at most N questions, spread evenly")
     parser.add_argument(
