@@ -4,7 +4,6 @@ The browser tests (test_ui_browser.py) drive the same callbacks through gradio."
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,26 +12,13 @@ import openai
 import pytest
 from openai_server import Error, OpenAIServer, Reply
 
+from assistant.answer.engines import ENGINES
 from assistant.api import Assistant
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.embeddings import OnnxEmbedder
 from assistant.llm import OpenAIChat
-from assistant.models import (
-    NO_ANSWER,
-    Answer,
-    Chunk,
-    Citation,
-    Flag,
-    FlagKind,
-    Hit,
-    IngestItem,
-    IngestReport,
-    IngestStatus,
-    Source,
-    Summary,
-    Turn,
-)
+from assistant.models import NO_ANSWER, Answer, Summary, Turn
 from assistant.ui import (
     CURSOR,
     SUMMARIZING,
@@ -40,16 +26,11 @@ from assistant.ui import (
     TOPIC_HINT,
     Message,
     WebUI,
-    answer_markdown,
-    error_markdown,
+    build,
     escape_html,
     escape_md,
-    flagged_text,
-    ingest_line,
     parse_urls,
-    quote_spans,
     sources_html,
-    summary_markdown,
     theme,
 )
 
@@ -85,34 +66,6 @@ def ask(ui: WebUI, message: str, turns: list[Turn] | None = None, **kw: object) 
 
 def article_id(ui: WebUI, title: str) -> str:
     return next(a.id for a in ui.assistant.articles() if a.title == title)
-
-
-def source(title: str = "Title", text: str = "First one. Second one.", start: int = 100) -> Source:
-    chunk = Chunk(
-        id="c1", article_id="a1", index=0, text=text, start=start, end=start + len(text), n_tokens=5
-    )
-    return Source(
-        number=1,
-        hit=Hit(chunk=chunk, score=1.0),
-        title=title,
-        source="/data/a.txt",
-        url=None,
-        date=dt.date(2026, 2, 3),
-    )
-
-
-def citation(quote: str, start: int, number: int = 1) -> Citation:
-    return Citation(
-        number=number,
-        article_id="a1",
-        title="Title",
-        source="/data/a.txt",
-        chunk_id="c1",
-        quote=quote,
-        start=start,
-        end=start + len(quote),
-        support=1.0,
-    )
 
 
 # Chat
@@ -346,93 +299,7 @@ def test_an_llm_summary_streams_into_the_chat_with_the_model_chosen(
     assert answers == [None]
 
 
-# Rendering
-
-
-def test_html_in_titles_and_quotes_is_escaped() -> None:
-    src = source(title=XSS, text=f"Before. {XSS} said so. After.")
-    answer = Answer(
-        question=XSS,
-        text=f"{XSS} said so [1].",
-        citations=[citation(f"{XSS} said so.", 100 + len("Before. "))],
-        sources=[src],
-        engine="extractive",
-    )
-    panel = sources_html(answer)
-    assert "<img" not in panel
-    assert "<mark>&lt;img src=x onerror=alert(1)&gt; said so.</mark>" in panel
-    assert "&lt;img src=x onerror=alert(1)&gt;</span>" in panel  # the title
-    assert "<img" not in answer_markdown(answer)
-    assert "<img" not in escape_md(XSS) and "\\[" in escape_md("[x](javascript:alert(1))")
-
-
-def test_html_and_markdown_in_a_summary_are_shown_as_text() -> None:
-    src = source(title=XSS, text=f"Before. {XSS} said *so* [2]. After.")
-    quote = f"{XSS} said *so* [2]."
-    summary = Summary(
-        text=f"- {XSS} said *so* (2). [1]\n- After. [1]",
-        citations=[citation(quote, 100 + len("Before. "))],
-        sources=[src],
-        engine="extractive",
-        format="bullets",
-    )
-    page = summary_markdown(summary, strict=True)
-    assert page.startswith(
-        "- &lt;img src=x onerror=alert\\(1\\)&gt; said \\*so\\* \\(2\\)\\. \\[1\\]"
-    )
-    assert page.endswith("\n- After\\. \\[1\\]")
-    assert "<img" not in summary_markdown(summary)  # the chat's way: no tags, [n] as typed
-    panel = sources_html(summary)
-    assert "<img" not in panel and f"the summary of “{escape_html(XSS)}”" in panel
-    assert f"<mark>{escape_html(quote)}</mark>" in panel
-
-
-def test_only_http_links_become_links() -> None:
-    web = source().model_copy(update={"url": 'https://example.com/a?b=1&c="2"'})
-    bad = source().model_copy(update={"url": "javascript:alert(1)"})
-    answer = Answer(question="q", text="First one [1].", engine="x", sources=[web])
-    answer.citations = [citation("First one.", 100)]
-    assert 'href="https://example.com/a?b=1&amp;c=&quot;2&quot;"' in sources_html(answer)
-    answer.sources = [bad]
-    assert "href" not in sources_html(answer) and "<code>javascript:alert(1)</code>" in (
-        sources_html(answer)
-    )
-
-
-def test_quote_offsets_are_made_relative_to_the_chunk() -> None:
-    src = source(text="First one. Second one.", start=100)
-    assert quote_spans(src, [citation("Second one.", 111)]) == [(11, 22)]
-    # Offsets that do not match the chunk text: the quote is found by its text.
-    assert quote_spans(src, [citation("First one.", 5)]) == [(0, 10)]
-    assert quote_spans(src, [citation("Not there.", 100)]) == []
-
-
-def test_flagged_sentences_are_marked_in_place() -> None:
-    text = "Russia fired 71 missiles [1]. Nobody knows why. It cites [9]."
-    flags = [
-        Flag(kind=FlagKind.UNCITED, sentence=1, text="Nobody knows why."),
-        Flag(kind=FlagKind.INVALID_CITATION, sentence=2, text="It cites [9].", detail="no [9]"),
-        Flag(kind=FlagKind.WEAK_SUPPORT, sentence=0, text="Russia fired 71 missiles [1]."),
-    ]
-    answer = Answer(question="q", text=text, flags=flags, engine="openai")
-    assert flagged_text(answer) == (
-        "⚠ *Russia fired 71 missiles [1].* ⚠ *Nobody knows why.* ✗ *It cites [9].*"
-    )
-    legend = answer_markdown(answer).split("\n\n")[-1]
-    assert "weakly supported" in legend and "cites no source" in legend
-    assert "does not exist" in legend
-
-
-def test_a_fallback_is_said_out_loud() -> None:
-    answer = Answer(
-        question="q", text="A [1].", engine="extractive", fallback="LLM down <b> -- offline"
-    )
-    assert answer_markdown(answer).endswith("> ⚠ LLM down &lt;b> -- offline")
-
-
-def test_a_bug_shows_no_traceback() -> None:
-    message = error_markdown(KeyError("secret internals"))
-    assert "KeyError" in message and "secret" not in message and "server log" in message
+# The look (the rendering itself: test_ui_render.py)
 
 
 def test_the_theme_loads_no_font_from_the_internet() -> None:
@@ -473,21 +340,6 @@ def test_upload_open_and_delete(fresh_ui: WebUI, tmp_path: Path) -> None:
     message, rows, picker, heading, text = fresh_ui.delete_article(article_id, None)
     assert message.startswith("✓ Removed") and rows == [] and picker["choices"] == []
     assert (heading, text) == ("", "")
-
-
-def test_the_ingest_line_points_at_the_table_below() -> None:
-    report = IngestReport(
-        library="default",
-        items=[
-            IngestItem(source="a.txt", status=IngestStatus.ADDED),
-            IngestItem(source="b.exe", status=IngestStatus.FAILED, reason="unsupported"),
-        ],
-        seconds=0.25,
-    )
-    assert ingest_line(report) == (
-        "1 added, 1 failed — 1 source(s) FAILED: the table below says why (0.2s)"
-    )
-    assert ingest_line(IngestReport(library="x")) == "nothing to ingest (0.0s)"
 
 
 def test_summarize_an_article(ui: WebUI) -> None:
@@ -585,10 +437,16 @@ def test_status_with_an_llm(samples_home: Path, onnx_embedder: OnnxEmbedder) -> 
 
 
 def test_the_app_builds(ui: WebUI) -> None:
-    demo = ui.build()
+    demo = build(ui)
     config = str(demo.get_config_file())
     assert "googleapis" not in config
     assert "Article assistant" in config
+    # The engines offered in the Settings tab are the registry's.
+    (engine,) = [
+        c for c in demo.get_config_file()["components"] if c["props"].get("elem_id") == "engine"
+    ]
+    assert [value for _, value in engine["props"]["choices"]] == ["auto", *ENGINES.names()]
+    assert {"extractive", "openai"} <= set(ENGINES.names())
 
 
 # The `assistant ui` command

@@ -1,6 +1,6 @@
 """Security of the web UI, against the real app on 127.0.0.1 with real HTTP (httpx) and a real
-browser (Debian's headless Chromium): sign-in on every route, upload size, type and names, API
-keys kept out of logs, errors and pages, and HTML in articles shown as text.
+browser (Debian's headless Chromium): HTTP Basic authentication on every route, upload size,
+type and names, API keys kept out of logs, errors and pages, and HTML in articles shown as text.
 
 Two servers: `server` runs `serve()` in this process with --auth (so the test can list the
 FastAPI app's routes and look at the data directory), `llm_app` runs `assistant ui` as a
@@ -8,6 +8,7 @@ subprocess with an API key and the OpenAI-compatible test server, its logging at
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -38,10 +39,10 @@ SECRET_TEXT = "The harbour ledger shows 9,317 crates of herring landed in March.
 SECRET_FILE = b"Private upload: the pilot boat code word is MARLIN-SEVEN."
 SECRETS = (SECRET_TITLE, SECRET_TEXT, SECRET_FILE.decode())
 
-# The login page and the files it is drawn with: reachable by anyone, holding nothing of ours.
-LOGIN_PAGE = {"/", "/login", "/login/", "/theme.css", "/favicon.ico", "/robots.txt"}
-LOGIN_PAGE |= {"/manifest.json", "/gradio_api/startup-events"}  # launch() checks the latter
-LOGIN_FILES = ("/static/", "/assets/", "/svelte/")
+# The one route open to anyone: gradio's launch() GETs it, without credentials, to check that
+# its server is up. It answers true or false and holds nothing of ours.
+OPEN_TO_ALL = {("GET", "/gradio_api/startup-events")}
+CHALLENGE = 'Basic realm="Article assistant", charset="UTF-8"'
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
@@ -67,14 +68,12 @@ def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
 
 
 class GradioHTTP:
-    """One page's worth of gradio's HTTP protocol over httpx: sign in, upload files, run an
-    event through the queue and read its messages, as the browser does."""
+    """One page's worth of gradio's HTTP protocol over httpx: upload files, run an event
+    through the queue and read its messages, as the browser does; with `auth`, every request
+    carries the user and password (HTTP Basic)."""
 
     def __init__(self, url: str, auth: tuple[str, str] | None = None) -> None:
-        self.client = httpx.Client(base_url=url, timeout=120)
-        if auth is not None:
-            signed = self.client.post("/login", data={"username": auth[0], "password": auth[1]})
-            assert signed.status_code == 200, signed.text
+        self.client = httpx.Client(base_url=url, timeout=120, auth=auth)
         config = self.client.get("/config").raise_for_status().json()
         self.ids = {
             c["props"]["elem_id"]: c["id"]
@@ -201,37 +200,35 @@ def http_routes(app: Any) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-def fetch(client: httpx.Client, method: str, url: str, **kw: Any) -> tuple[int, str]:
-    """Status and the first 256 KB of the body; a stream that never ends (an event stream) is
-    read for a few seconds only."""
+@dataclass
+class Fetched:
+    status: int
+    text: str  # the first 256 KB of the body
+    challenge: str | None  # the WWW-Authenticate header
+
+
+def fetch(client: httpx.Client, method: str, url: str, **kw: Any) -> Fetched:
+    """Status, challenge and the first 256 KB of the body; a stream that never ends (an event
+    stream) is read for a few seconds only."""
     body = b""
+    status, challenge = 0, None  # 0: the connection broke before a response came
     try:
         with client.stream(method, url, timeout=httpx.Timeout(10, read=3), **kw) as response:
             status = response.status_code
+            challenge = response.headers.get("www-authenticate")
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > 256_000:
                     break
-    except httpx.ReadTimeout:
-        pass
-    return status, body.decode("utf-8", "replace")
+    except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
+        pass  # an event stream, or a response gradio cut short: what came until then
+    return Fetched(status, body.decode("utf-8", "replace"), challenge)
 
 
-def is_login_page(path: str) -> bool:
-    return path in LOGIN_PAGE or path.startswith(LOGIN_FILES)
-
-
-# 1. Nothing without signing in
-
-
-def test_routes_are_listed_from_the_running_app(server: Server) -> None:
-    routes = {path for _, path in http_routes(server.app)}
-    # The list is gradio's real one: its data routes are all there.
-    assert {"/config", "/gradio_api/info", "/gradio_api/queue/join", "/gradio_api/upload"} <= routes
-    assert {"/gradio_api/file={path_or_url:path}", "/gradio_api/heartbeat/{session_hash}"} <= routes
-
-
-def test_every_route_refuses_a_visitor_who_has_not_signed_in(server: Server) -> None:
+def every_route(server: Server, client: httpx.Client) -> dict[tuple[str, str], Fetched]:
+    """What `client` gets from every route of the running app, with made-up but well-formed
+    parameters (the uploaded secret file's path, the signed-in session's hash) and bodies
+    (an upload, an event of the page)."""
     signed_in = server.signed_in
     values = {
         "path_or_url": server.secret_file,
@@ -249,10 +246,7 @@ def test_every_route_refuses_a_visitor_who_has_not_signed_in(server: Server) -> 
         "event_id": uuid.uuid4().hex,
         "trigger_id": None,
     }
-    uploads_before = sorted(server.uploads.rglob("*"))
-    visitor = httpx.Client(base_url=server.url)
-    seen: dict[tuple[str, str], int] = {}
-    open_routes = []
+    seen: dict[tuple[str, str], Fetched] = {}
     for method, route in http_routes(server.app):
         path = PARAM.sub(lambda m: values.get(m.group(1), "x"), route)
         kw: dict[str, Any] = {}
@@ -263,43 +257,109 @@ def test_every_route_refuses_a_visitor_who_has_not_signed_in(server: Server) -> 
             kw = {"data": {"username": USER, "password": "wrong"}}
         elif method == "POST":
             kw = {"json": body}
-        status, text = fetch(visitor, method, path, **kw)
-        seen[(method, route)] = status
+        seen[(method, route)] = fetch(client, method, path, **kw)
+    return seen
+
+
+def assert_refused_everywhere(server: Server, client: httpx.Client) -> None:
+    """Every route but the launch check answers `client` 401 with the Basic challenge, shows
+    none of the secrets, hands out no cookie and stores no upload."""
+    uploads_before = sorted(server.uploads.rglob("*"))
+    seen = every_route(server, client)
+    open_routes = []
+    for (method, route), got in seen.items():
         for secret in SECRETS:
-            assert secret not in text, (method, route, status)
-        if not is_login_page(path) and status != 401:
-            open_routes.append((method, route, status, text[:80]))
+            assert secret not in got.text, (method, route, got.status)
+        if (method, route) in OPEN_TO_ALL:
+            assert got.status == 200 and got.text in ("true", "false"), got
+        elif got.status != 401 or got.challenge != CHALLENGE:
+            open_routes.append((method, route, got.status, got.text[:80]))
     assert open_routes == [], "\n".join(map(str, open_routes))
-    assert not visitor.cookies  # no session was handed out on the way
+    assert not client.cookies  # no session was handed out on the way
     assert sorted(server.uploads.rglob("*")) == uploads_before
-    # The login page itself is served, and is only the login form: no components, no events.
-    status, page = fetch(visitor, "GET", "/")
-    assert status == 200 and '"auth_required":true' in page.replace(" ", "")
-    assert '"components":[]' in page.replace(" ", "") and "ingest-report" not in page
+    # The page itself is the refusal: nothing of the app, its components or its events.
+    page = fetch(client, "GET", "/")
+    assert page.status == 401 and page.challenge == CHALLENGE
+    assert "ingest-report" not in page.text and "components" not in page.text
     assert len(seen) > 60, seen
+
+
+# 1. Nothing without signing in
+
+
+def test_routes_are_listed_from_the_running_app(server: Server) -> None:
+    routes = {path for _, path in http_routes(server.app)}
+    # The list is gradio's real one: its data routes are all there.
+    assert {"/config", "/gradio_api/info", "/gradio_api/queue/join", "/gradio_api/upload"} <= routes
+    assert {"/gradio_api/file={path_or_url:path}", "/gradio_api/heartbeat/{session_hash}"} <= routes
+
+
+def test_every_route_refuses_a_visitor_who_has_not_signed_in(server: Server) -> None:
+    assert_refused_everywhere(server, httpx.Client(base_url=server.url))
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        pytest.param((USER, "guess"), id="wrong-password"),
+        pytest.param(("admin", PASSWORD), id="wrong-user"),
+        pytest.param((USER, PASSWORD[:-1]), id="password-prefix"),
+        pytest.param((USER, PASSWORD + "x"), id="password-longer"),
+    ],
+)
+def test_every_route_refuses_wrong_credentials(server: Server, auth: tuple[str, str]) -> None:
+    assert_refused_everywhere(server, httpx.Client(base_url=server.url, auth=auth))
+
+
+def test_with_the_credentials_no_route_asks_for_them(server: Server) -> None:
+    """The middleware lets the signed-in user through everywhere: whatever gradio answers (a
+    404 for a made-up event, 200 for the page), it is never the sign-in refusal."""
+    asked = [
+        (method, route, got.status)
+        for (method, route), got in every_route(server, server.signed_in.client).items()
+        if got.status == 401 or got.challenge is not None
+    ]
+    assert asked == []
+    page = server.signed_in.client.get("/")
+    assert page.status_code == 200 and "ingest-report" in page.text
 
 
 def test_an_uploaded_file_is_served_only_after_signing_in(server: Server) -> None:
     url = f"/gradio_api/file={server.secret_file}"
     mine = server.signed_in.client.get(url)
     assert mine.status_code == 200 and mine.content == SECRET_FILE
-    # A second client that never signed in, and one with the session cookies' names but
-    # made-up values.
+    # A second client that never signed in, and ones whose Authorization header is forged:
+    # wrong values, another scheme, or not base64.
     stranger = httpx.Client(base_url=server.url).get(url)
     assert stranger.status_code == 401 and SECRET_FILE not in stranger.content
-    names = list(server.signed_in.client.cookies.keys())
-    assert names  # the signed-in client does hold session cookies
-    forged = httpx.Client(base_url=server.url, cookies={name: "forged" for name in names})
-    assert forged.get(url).status_code == 401
-    assert forged.head(url).status_code == 401
+    right = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    for header in [
+        "Basic " + base64.b64encode(b"forged:forged").decode(),
+        f"Bearer {right}",
+        f"Basic {right}!",
+        "Basic " + base64.b64encode(USER.encode()).decode(),
+        "Basic",
+        f"Digest {right}",
+    ]:
+        forged = httpx.Client(base_url=server.url, headers={"authorization": header})
+        assert forged.get(url).status_code == 401, header
+        assert forged.head(url).status_code == 401, header
+    # The right value twice is refused too: one request, one Authorization header.
+    twice = [("authorization", f"Basic {right}")] * 2
+    assert httpx.get(server.url + url, headers=twice).status_code == 401
+    assert httpx.get(server.url + url, headers={"authorization": f"basic {right}"}).content == (
+        SECRET_FILE
+    )  # the scheme's name is case-insensitive
 
 
 def test_a_wrong_password_gets_no_session(server: Server) -> None:
-    client = httpx.Client(base_url=server.url)
-    refused = client.post("/login", data={"username": USER, "password": "guess"})
-    assert refused.status_code == 400 and not client.cookies
-    assert client.get("/config").status_code == 401
-    assert client.get("/gradio_api/info").status_code == 401
+    client = httpx.Client(base_url=server.url, auth=(USER, "guess"))
+    for path in ["/", "/config", "/gradio_api/info", "/gradio_api/queue/status"]:
+        refused = client.get(path)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == CHALLENGE
+    assert not client.cookies
+    # Having failed once, the right password is not held against the client.
+    assert httpx.get(server.url + "/config", auth=(USER, PASSWORD)).status_code == 200
 
 
 # 2. Upload size and type

@@ -107,10 +107,16 @@ class App:
 
 
 class Session:
-    """One browser context on the app, recording every request it makes."""
+    """One browser context on the app, recording every request it makes; with `credentials`
+    (user, password) the browser answers the app's HTTP Basic challenge with them."""
 
-    def __init__(self, browser: object, app: App) -> None:
-        self.context = browser.new_context(viewport={"width": 1400, "height": 950})  # type: ignore[attr-defined]
+    def __init__(
+        self, browser: object, app: App, credentials: tuple[str, str] | None = None
+    ) -> None:
+        options: dict[str, object] = {"viewport": {"width": 1400, "height": 950}}
+        if credentials is not None:
+            options["http_credentials"] = {"username": credentials[0], "password": credentials[1]}
+        self.context = browser.new_context(**options)  # type: ignore[attr-defined]
         self.requests: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.page = self.context.new_page()
