@@ -61,13 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="show what was retrieved, the prompts sent and the timings (on stderr)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show what was retrieved, the prompts sent and the timings (on stderr)",
+    )
 
     library = argparse.ArgumentParser(add_help=False)
     library.add_argument("--library", "-l", help="library name (default: $ASSISTANT_LIBRARY)")
 
     ingest = sub.add_parser(
         "ingest",
-        parents=[library],
+        parents=[library, verbose],
         help="add files, folders or URLs to a library",
         description="Read articles (.txt .md .html .json .jsonl .pdf, folders, http(s) URLs), "
         "clean them, chunk, embed and store them. Re-ingesting is idempotent.",
@@ -81,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser(
         "ask",
+        parents=[verbose],
         help="answer a question from the articles, with citations",
         description="Answer from the library's articles. Every sentence cites its source [n]; "
         "when the articles do not hold the answer, it says so.",
@@ -92,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser(
         "chat",
+        parents=[verbose],
         help="a conversation in the terminal: follow-up questions read in context",
         description="Ask questions one line at a time; each is read in the context of the "
         "earlier ones ('And how many drones?'). /new starts over, /quit or Ctrl-D ends.",
@@ -119,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser(
         "eval",
+        parents=[verbose],
         help="score answers against gold facts (YAML/JSONL cases or SQuAD JSON)",
         description="Run every case through the assistant and score it: facts, abstention, "
         "citation recall/precision, retrieval recall@k, latency. Writes report.json/.md/.html; "
@@ -160,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     summarize = sub.add_parser(
         "summarize",
+        parents=[verbose],
         help="summarise articles or a topic; every sentence cites its article",
         description="Summarise one article, several, every article (--all) or what the library "
         "says about a topic (--topic). Offline the summary quotes the articles' most central "

@@ -256,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__,
     )
-    parser.add_argument(
-        "--data", type=Path, required=True, help="the bbc_news_summary folder (articles/, summaries/)"
-    )
+    parser.add_argument("--data", type=Path, required=True, help="the bbc_news_summary folder")
     parser.add_argument("--limit", type=int, help="score this many pairs (spread evenly)")
     parser.add_argument("--out", type=Path, default=Path("eval/out"), help="report folder")
     parser.add_argument(

@@ -253,11 +253,17 @@ def run_shell(code: str, sandbox: Sandbox) -> None:
             number = port.group(1) if port else str(free_port())
             if not port:
                 command += f" --port {number}"
-            lines += [f"{command} --no-samples &", f"wait_for_port {number}", "kill %%"]
+            lines += [
+                f"{command} --no-samples > ui-{number}.log 2>&1 &",
+                f"wait_for_port {number}",
+                "kill %%",
+            ]
         elif command.endswith("&"):
             port = re.search(r"--port (\d+)", command)
             assert port, f"a service line needs --port: {command}"
-            lines += [command, f"wait_for_port {port.group(1)}"]
+            service = command.removesuffix("&").rstrip()
+            lines += [f"{service} > service-{port.group(1)}.log 2>&1 &"]
+            lines += [f"wait_for_port {port.group(1)}"]
         else:
             lines.append(command)
     process = subprocess.Popen(
@@ -309,9 +315,7 @@ def modules() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def samples_home(
-    tmp_path_factory: pytest.TempPathFactory, onnx_embedder: OnnxEmbedder
-) -> Path:
+def samples_home(tmp_path_factory: pytest.TempPathFactory, onnx_embedder: OnnxEmbedder) -> Path:
     home = tmp_path_factory.mktemp("doctest-home")
     settings = Settings(home=home, _env_file=None)  # type: ignore[call-arg]
     assert Assistant(settings, embedder=onnx_embedder).ingest_samples().ok
@@ -319,9 +323,7 @@ def samples_home(
 
 
 @pytest.mark.parametrize("name", modules())
-def test_docstring_examples(
-    name: str, samples_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_docstring_examples(name: str, samples_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_HOME", str(samples_home))
     module = importlib.import_module(name)
     tests = doctest.DocTestFinder().find(module, name)

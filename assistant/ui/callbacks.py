@@ -288,7 +288,11 @@ class WebUI:
 
         try:
             report = self.assistant.ingest(
-                *paths, *links, library=library or None, progress=report_progress
+                *paths,
+                *links,
+                library=library or None,
+                progress=report_progress,
+                names={path: f"uploads/{os.path.basename(path)}" for path in paths},
             )
         except AssistantError as error:
             return f"✗ {escape_md(error)}", [], *self.list_articles(library)[:2]
