@@ -4,6 +4,7 @@ prompt sent and the timings on stderr, with the API key masked."""
 from __future__ import annotations
 
 import logging
+import sys
 
 LOGGER = "assistant"
 KEY_MASK = "[API key hidden]"
@@ -20,6 +21,16 @@ class _MaskSecret(logging.Filter):
         if self.secret and self.secret in (message := record.getMessage()):
             record.msg, record.args = message.replace(self.secret, KEY_MASK), None
         return True
+
+
+class _Stderr(logging.Handler):
+    """Writes to whatever sys.stderr is when the record comes (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # a log line must never break a command
+            self.handleError(record)
 
 
 _handler: logging.Handler | None = None
@@ -43,7 +54,7 @@ def configure_logging(level: str | int = "WARNING", secret: str | None = None) -
     if secret:
         _mask.secret = secret
     if _handler is None:
-        _handler = logging.StreamHandler()
+        _handler = _Stderr()
         _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         _handler.addFilter(_mask)
         logger.addHandler(_handler)

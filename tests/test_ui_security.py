@@ -783,3 +783,25 @@ def test_a_bracketed_number_in_an_article_is_not_a_citation(browser: object, llm
         assert numbers == set(shown)
     finally:
         session.close()
+
+
+def test_verbose_logs_show_retrieval_prompt_and_timings_but_not_the_key(
+    onnx_embedder: OnnxEmbedder,
+    openai_server: OpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    Assistant(settings, embedder=onnx_embedder).ingest_text(HARBOUR, source="harbour.txt")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("ASSISTANT_LLM_RETRIES", "0")
+    openai_server.script(ECHOING_500)  # the endpoint repeats the key; the log must not
+    code = main(["ask", "How long were the ferries in Tallinn delayed?", "--verbose"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "retrieved for 'How long were the ferries in Tallinn delayed?'" in err
+    assert "chat request to the LLM endpoint" in err and "Tallinn" in err  # the prompt sent
+    assert "openai failed, answering with extractive" in err
+    assert "answer by extractive in {'retrieve':" in err  # the timings
+    assert SECRET_KEY not in err and "[API key hidden]" in err

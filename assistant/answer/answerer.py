@@ -79,7 +79,7 @@ class Answerer:
         except ProviderError as error:
             if self.fallback is None:
                 raise
-            log.warning("%s failed, answering with %s: %s", name, self.fallback_name, error)
+            log.info("%s failed, answering with %s: %s", name, self.fallback_name, error)
             name, note = (
                 self.fallback_name,
                 f"{error} -- this is the offline extractive answer instead",

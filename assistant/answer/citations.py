@@ -11,6 +11,7 @@ from assistant.store.lexical import terms
 
 MARKER = re.compile(r"\[(\d+)\]")
 MARKER_GROUP = re.compile(r"\s*(?:\[\d+\]\s*)+")
+_LEADING_MARKERS = re.compile(r"^(\[\d+\]\s*)+")
 WEAK_SUPPORT = 0.5  # below this, a cited sentence is flagged
 
 Similarity = Callable[[str, Sequence[str]], list[float]]
@@ -78,9 +79,7 @@ def answer_sentences(text: str) -> list[str]:
     for piece in pieces:
         if merged and MARKER_GROUP.fullmatch(piece.strip()) is not None:
             merged[-1] = f"{merged[-1]} {piece.strip()}"
-        elif merged and re.match(r"^(\[\d+\]\s*)+", piece):
-            lead = re.match(r"^(\[\d+\]\s*)+", piece)
-            assert lead is not None
+        elif merged and (lead := _LEADING_MARKERS.match(piece)) is not None:
             merged[-1] = f"{merged[-1]} {lead.group(0).strip()}"
             rest = piece[lead.end() :].strip()
             if rest:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assistant.answer.citations import MARKER
+
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -97,7 +99,6 @@ _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 _NEGATIVE_SIGN = re.compile(r"(?<![\w-])-(?=\d)")
 _PUNCTUATION = re.compile(r"[^\w%\x00\x01]+")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
-_MARKERS = re.compile(r"\[\d+\]")
 
 
 def words_to_number(words: list[str]) -> list[int]:
@@ -151,7 +152,7 @@ def _temperature(match: re.Match[str]) -> str:
 def normalize(text: str, *, drop_articles: bool = True) -> str:
     """Lowercase words and numbers, punctuation gone, numbers and units in one spelling."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
-    text = _MARKERS.sub(" ", text)
+    text = MARKER.sub(" ", text)
     text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
     text = _spell_numbers(_DIGIT_SCALE.sub(_scale_digits, text))
     text = _MINUS.sub("-", text)
