@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence, Set
+from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -16,6 +17,8 @@ from pydantic import BaseModel
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
+    from argparse import _SubParsersAction
+
     from rich.console import Console
 
     from assistant.api import Assistant
@@ -45,8 +48,6 @@ settings come from ASSISTANT_* environment variables or a .env file
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand; question and summary options come from
     `Query` and `SummaryRequest` (assistant/query.py), so each is declared once."""
-    from assistant.query import Query, SummaryRequest
-
     parser = argparse.ArgumentParser(
         prog="assistant",
         description="Chat with news articles, offline first. Every claim cites its sentence.",
@@ -54,28 +55,36 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--home", help="data directory (default: $ASSISTANT_HOME)")
-    parser.add_argument(
-        "--verbose",
-        "-v",
-        action="store_true",
-        help="show what was retrieved, the prompts sent and the timings (on stderr)",
-    )
+    parser.add_argument("--verbose", "-v", action="store_true", help=VERBOSE)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     verbose = argparse.ArgumentParser(add_help=False)
     verbose.add_argument(
-        "--verbose",
-        "-v",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show what was retrieved, the prompts sent and the timings (on stderr)",
+        "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help=VERBOSE
     )
-
     library = argparse.ArgumentParser(add_help=False)
     library.add_argument("--library", "-l", help="library name (default: $ASSISTANT_LIBRARY)")
+    shared = Shared(verbose=verbose, library=library)
+    for add in (_add_ingest, _add_questions, _add_docs, _add_eval, _add_summarize, _add_ui):
+        add(sub, shared)
+    return parser
 
+
+@dataclass(frozen=True)
+class Shared:
+    """Options several subcommands take."""
+
+    verbose: argparse.ArgumentParser
+    library: argparse.ArgumentParser
+
+
+VERBOSE = "show what was retrieved, the prompts sent and the timings (on stderr)"
+
+
+def _add_ingest(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant ingest."""
     ingest = sub.add_parser(
         "ingest",
-        parents=[library, verbose],
+        parents=[shared.library, shared.verbose],
         help="add files, folders or URLs to a library",
         description="Read articles (.txt .md .html .json .jsonl .pdf, folders, http(s) URLs), "
         "clean them, chunk, embed and store them. Re-ingesting is idempotent.",
@@ -87,9 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     ingest.set_defaults(run=cmd_ingest)
 
+
+def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant ask, assistant chat: options from Query."""
+    from assistant.query import Query
+
     ask = sub.add_parser(
         "ask",
-        parents=[verbose],
+        parents=[shared.verbose],
         help="answer a question from the articles, with citations",
         description="Answer from the library's articles. Every sentence cites its source [n]; "
         "when the articles do not hold the answer, it says so.",
@@ -101,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser(
         "chat",
-        parents=[verbose],
+        parents=[shared.verbose],
         help="a conversation in the terminal: follow-up questions read in context",
         description="Ask questions one line at a time; each is read in the context of the "
         "earlier ones ('And how many drones?'). /new starts over, /quit or Ctrl-D ends.",
@@ -109,17 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(chat, Query)
     chat.set_defaults(run=cmd_chat)
 
+
+def _add_docs(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant docs list|show|rm, assistant libraries."""
     docs = sub.add_parser("docs", help="list, show or remove articles")
     docs_sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
-    listing = docs_sub.add_parser("list", parents=[library], help="list the articles")
+    listing = docs_sub.add_parser("list", parents=[shared.library], help="list the articles")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_docs_list)
-    show = docs_sub.add_parser("show", parents=[library], help="show an article's cleaned text")
+    show = docs_sub.add_parser(
+        "show", parents=[shared.library], help="show an article's cleaned text"
+    )
     show.add_argument("id", help="article id (a unique prefix is enough)")
     show.add_argument("--chunks", action="store_true", help="show its chunks with offsets")
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=cmd_docs_show)
-    remove = docs_sub.add_parser("rm", parents=[library], help="remove an article")
+    remove = docs_sub.add_parser("rm", parents=[shared.library], help="remove an article")
     remove.add_argument("id", help="article id (a unique prefix is enough)")
     remove.set_defaults(run=cmd_docs_rm)
 
@@ -127,9 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     libraries.add_argument("--json", action="store_true")
     libraries.set_defaults(run=cmd_libraries)
 
+
+def _add_eval(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant eval: datasets, and Query options for every question."""
+    from assistant.query import Query
+
     evaluate = sub.add_parser(
         "eval",
-        parents=[verbose],
+        parents=[shared.verbose],
         help="score answers against gold facts (YAML/JSONL cases or SQuAD JSON)",
         description="Run every case through the assistant and score it: facts, abstention, "
         "citation recall/precision, retrieval recall@k, latency. Writes report.json/.md/.html; "
@@ -169,9 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=cmd_eval)
 
+
+def _add_summarize(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant summarize: options from SummaryRequest."""
+    from assistant.query import SummaryRequest
+
     summarize = sub.add_parser(
         "summarize",
-        parents=[verbose],
+        parents=[shared.verbose],
         help="summarise articles or a topic; every sentence cites its article",
         description="Summarise one article, several, every article (--all) or what the library "
         "says about a topic (--topic). Offline the summary quotes the articles' most central "
@@ -181,14 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--json", action="store_true", help="print the whole summary as JSON")
     summarize.set_defaults(run=cmd_summarize)
 
+
+def _add_ui(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant demo, assistant ui."""
     demo = sub.add_parser(
-        "demo", parents=[library], help="ingest the bundled sample articles and list them"
+        "demo", parents=[shared.library], help="ingest the bundled sample articles and list them"
     )
     demo.set_defaults(run=cmd_demo)
 
     ui = sub.add_parser(
         "ui",
-        parents=[library],
+        parents=[shared.library],
         help="start the web UI (chat, library, settings) in the browser",
         description="Serve the web UI on http://HOST:PORT. An empty library gets the bundled "
         "sample articles first, so there is something to ask about.",
@@ -200,7 +232,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-samples", action="store_true", help="do not ingest the samples into an empty library"
     )
     ui.set_defaults(run=cmd_ui)
-    return parser
 
 
 # Options generated from the request models
