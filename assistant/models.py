@@ -266,7 +266,12 @@ class Answer(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     engine: str
     model: str | None = None
-    confidence: float | None = Field(None, description="engine's own score, when it has one")
+    short_answer: str | None = Field(
+        None, description="the asked-for span (number, name, date, ...) quoted from a source"
+    )
+    confidence: float | None = Field(
+        None, description="probability that the answer is right (calibrated), when known"
+    )
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     usage: Usage | None = None
     standalone_question: str | None = Field(None, description="the question as retrieved")

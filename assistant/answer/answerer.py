@@ -102,6 +102,7 @@ class Answerer:
             engine=name,
             model=draft.model,
             confidence=draft.confidence,
+            short_answer=draft.short_answer,
             usage=draft.usage,
             fallback=note,
             standalone_question=standalone if standalone != question else None,

@@ -39,6 +39,9 @@ class Draft:
     text: str
     abstained: bool = False
     confidence: float | None = None
+    """Probability that the answer is right, when the engine knows it."""
+    short_answer: str | None = None
+    """The asked-for span (a number, name, date, place ...), verbatim from a source."""
     model: str | None = None
     usage: Usage | None = None
     verbatim: bool = False

@@ -281,7 +281,9 @@ class Library:
     def _id_for(self, document: Document, origin: str) -> str:
         """The article id of a document: from its name (or canonical URL when fetched); when
         another file that still exists already has that id, the id gets a short suffix."""
-        fetched = document.source.startswith(("http://", "https://"))
+        fetched = document.source.startswith(("http://", "https://")) or bool(
+            document.url and document.source.endswith(f"#{document.url}")
+        )
         article_id = Article.id_for(document.source, document.url if fetched else None)
         holder = self.catalog.get(self.name, article_id)
         if holder is None or fetched or holder.article.origin == origin:
