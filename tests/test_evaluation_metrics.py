@@ -11,8 +11,10 @@ from assistant.evaluation.judges import LexicalJudge, numbers
 from assistant.evaluation.metrics import (
     abstention_rates,
     aggregate,
+    calibration,
     citation_quality,
     cited_sentences,
+    exact_match,
     fact_recall,
     forbidden_found,
     match_fact,
@@ -20,6 +22,7 @@ from assistant.evaluation.metrics import (
     missing_facts,
     percentile,
     retrieval_hit,
+    token_f1,
 )
 from assistant.evaluation.normalize import normalize, words_to_number
 from assistant.evaluation.results import CaseResult, CitationCheck, Verdict
@@ -294,3 +297,33 @@ def test_compare_missing_and_new_metrics() -> None:
     assert [r.metric for r in result.regressions] == ["accuracy"]
     assert "missing" in result.regressions[0].reason
     assert result.notes == ["refusal_rate is new: 0.500"]
+
+
+# Short answers and calibration
+
+
+@pytest.mark.parametrize(
+    ("prediction", "golds", "em", "f1"),
+    [
+        pytest.param("450", ["450"], 1.0, 1.0, id="same"),
+        pytest.param("The Eiffel Tower.", ["eiffel tower"], 1.0, 1.0, id="normalised"),
+        pytest.param("450 drones", ["450"], 0.0, 2 / 3, id="longer"),
+        pytest.param("Paris", ["London", "Paris, France"], 0.0, 2 / 3, id="best-alternative"),
+        pytest.param(None, ["450"], 0.0, 0.0, id="none"),
+        pytest.param("the", ["a"], 1.0, 1.0, id="only-articles"),
+    ],
+)
+def test_exact_match_and_token_f1(
+    prediction: str | None, golds: list[str], em: float, f1: float
+) -> None:
+    assert exact_match(prediction, golds) == em
+    assert token_f1(prediction, golds) == pytest.approx(f1)
+
+
+def test_calibration_bins_and_error() -> None:
+    error, bins = calibration([0.95, 0.85, 0.15, 0.05, 0.5], [True, False, False, False, True])
+    assert [b.count for b in bins] == [1, 1, 1, 1, 1]
+    assert error == pytest.approx((0.05 + 0.85 + 0.15 + 0.05 + 0.5) / 5)
+    assert calibration([], []) == (None, [])
+    with pytest.raises(ValueError, match="differ"):
+        calibration([0.5], [])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import string
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -84,6 +86,90 @@ def forbidden_found(text: str, banned: Iterable[str]) -> list[str]:
         if needle and re.search(rf"(?<!\w){needle}(?!\w)", folded):
             found.append(item)
     return found
+
+
+# Short answers (SQuAD's official exact match and token F1)
+
+_SQUAD_PUNCTUATION = frozenset(string.punctuation)
+
+
+def squad_normal(text: str) -> str:
+    """SQuAD's answer normalisation: lowercase, punctuation and articles dropped, one space.
+
+    >>> squad_normal("The Eiffel Tower!")
+    'eiffel tower'
+    """
+    text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCTUATION)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def exact_match(prediction: str | None, golds: Sequence[str]) -> float:
+    """1.0 when the prediction equals any gold answer after normalisation (None: 0)."""
+    if prediction is None:
+        return 0.0
+    return max((float(squad_normal(prediction) == squad_normal(g)) for g in golds), default=0.0)
+
+
+def token_f1(prediction: str | None, golds: Sequence[str]) -> float:
+    """The best token-overlap F1 of the prediction against any gold answer (None: 0)."""
+    if prediction is None:
+        return 0.0
+    best = 0.0
+    words = squad_normal(prediction).split()
+    for gold in golds:
+        want = squad_normal(gold).split()
+        if not words or not want:
+            best = max(best, float(words == want))
+            continue
+        same = sum((Counter(words) & Counter(want)).values())
+        if same:
+            precision, recall = same / len(words), same / len(want)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+# Calibration
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Questions whose confidence fell in [low, high): how many, mean confidence, share right."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float
+    accuracy: float
+
+
+def calibration(
+    confidences: Sequence[float], right: Sequence[bool], bins: int = 10
+) -> tuple[float | None, list[ReliabilityBin]]:
+    """Expected calibration error over equal-width bins, and the bins (empty ones left out).
+
+    >>> calibration([0.9, 0.9, 0.1, 0.1], [True, True, False, False], bins=2)[0]
+    0.1
+    """
+    if len(confidences) != len(right):
+        raise ValueError("confidences and outcomes differ in length")
+    if not confidences:
+        return None, []
+    out: list[ReliabilityBin] = []
+    error = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (c, r)
+            for c, r in zip(confidences, right, strict=True)
+            if low <= c < high or (b == bins - 1 and c == high)
+        ]
+        if not inside:
+            continue
+        mean_c = statistics.fmean(c for c, _ in inside)
+        share = statistics.fmean(float(r) for _, r in inside)
+        error += len(inside) / len(confidences) * abs(mean_c - share)
+        out.append(ReliabilityBin(low, high, len(inside), mean_c, share))
+    return round(error, 10), out
 
 
 # Abstention

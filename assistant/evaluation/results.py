@@ -56,6 +56,8 @@ class CaseResult(BaseModel):
     tags: list[str] = Field(default_factory=list)
     answerable: bool = True
     answer: str = ""
+    short_answer: str | None = Field(None, description="the engine's short answer, if any")
+    confidence: float | None = Field(None, description="the engine's confidence, if any")
     abstained: bool = False
     correct: bool = False
     facts: list[FactCheck] = Field(default_factory=list)

@@ -178,6 +178,7 @@ def run_qa(
     usage = answer.usage or Usage()
     result.prompt_tokens, result.completion_tokens = usage.prompt_tokens, usage.completion_tokens
     result.answer, result.abstained = answer.text, answer.abstained
+    result.short_answer, result.confidence = answer.short_answer, answer.confidence
     result.facts = match_facts("" if answer.abstained else answer.text, case.facts)
     reasons = result.reasons
     if case.answerable:
