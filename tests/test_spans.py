@@ -5,7 +5,12 @@ from fakes import HashEmbedder
 
 from assistant.answer.features import analyse_question
 from assistant.answer.reader import bundled_model
-from assistant.answer.spans import SPAN_FEATURES, candidate_spans, complete_date
+from assistant.answer.spans import (
+    SPAN_FEATURES,
+    candidate_spans,
+    complete_date,
+    complete_number,
+)
 from assistant.embeddings import OnnxEmbedder
 from assistant.store.lexical import STOPWORDS
 
@@ -116,4 +121,21 @@ def test_the_model_picks_the_asked_for_span(
 def test_dates_are_completed(text: str, span: str, expected: str) -> None:
     start = text.index(span)
     a, b = complete_date(text, start, start + len(span))
+    assert text[a:b] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        pytest.param("sank as low as minus 23C in Kharkiv", "23C", "minus 23C", id="minus-word"),
+        pytest.param("falling below –20°C, in Kyiv", "20", "–20°C", id="en-dash-degrees"),
+        pytest.param("a low of -5 °F overnight", "5", "-5 °F", id="hyphen-fahrenheit"),
+        pytest.param("from 10-20 people", "20", "20", id="range-not-negative"),
+        pytest.param("about 450 drones", "450", "450", id="plain"),
+        pytest.param("the Minus Club", "Club", "Club", id="not-a-number"),
+    ],
+)
+def test_numbers_keep_their_sign_and_degrees(text: str, span: str, expected: str) -> None:
+    start = text.index(span)
+    a, b = complete_number(text, start, start + len(span))
     assert text[a:b] == expected

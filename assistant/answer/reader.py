@@ -42,7 +42,7 @@ from assistant.answer.features import (
     sentences_of,
 )
 from assistant.answer.linear import LinearModel, Matrix, ReaderModel, load_model, sigmoid, softmax
-from assistant.answer.spans import Spans, candidate_spans, complete_date
+from assistant.answer.spans import Spans, candidate_spans, complete_date, complete_number
 from assistant.embeddings import BUNDLED_NAME, Embedder, OnnxEmbedder, TokenEncoder, TokenVectors
 from assistant.models import NO_ANSWER, Article, Source
 from assistant.parts import Parts
@@ -150,6 +150,7 @@ def span_features(
     start, end = spans.offsets[best]
     if question.kind == "date":
         start, end = complete_date(sentence.text, start, end)
+    start, end = complete_number(sentence.text, start, end)
     return SpanChoice(start, end, float(scores[best]))
 
 

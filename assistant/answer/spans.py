@@ -125,6 +125,28 @@ def complete_date(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_SIGN_BEFORE = re.compile(r"(?:\bminus\s+|(?<![\w.])[-–−]\s?)$", re.IGNORECASE)
+_DEGREES_AFTER = re.compile(r"\s?°\s?[CF]?\b|°")
+
+
+def complete_number(text: str, start: int, end: int) -> tuple[int, int]:
+    """A number span with its sign and degrees: "23C" -> "minus 23C", "20" -> "–20°C".
+
+    >>> text = "It fell below –20°C in Kyiv."
+    >>> a, b = complete_number(text, 15, 17); text[a:b]
+    '–20°C'
+    """
+    if not text[start:end][:1].isdigit():
+        return start, end
+    sign = _SIGN_BEFORE.search(text, 0, start)
+    if sign is not None:
+        start = sign.start()
+    degrees = _DEGREES_AFTER.match(text, end)
+    if degrees is not None:
+        end = degrees.end()
+    return start, end
+
+
 def _tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in TOKEN.finditer(text)]
 
