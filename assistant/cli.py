@@ -467,6 +467,8 @@ def print_sources(answer: Answer) -> None:
     console = _console()
     if answer.fallback:
         console.print(Text(f"note: {answer.fallback}", style="yellow"))
+    if answer.confidence is not None:
+        console.print(Text(f"confidence {answer.confidence:.0%}", style="dim"))
     if answer.abstained:
         console.print(
             Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import string
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,9 +19,12 @@ from assistant.evaluation.results import (
     CaseResult,
     CitationCheck,
     FactCheck,
+    ReliabilityBin,
     SentenceCheck,
     Verdict,
 )
+from assistant.sentences import sentence_spans
+from assistant.store.lexical import terms
 
 Judge = Callable[[str, Sequence[str]], Verdict]
 """judge(claim, passages) -> whether the passages, taken together, support the claim."""
@@ -242,6 +247,126 @@ def retrieval_hit(
     return hit, share, reason
 
 
+# SQuAD's short-answer scores
+
+
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (SQuAD's answer normalisation).
+
+    >>> squad_normalize("The Eiffel  Tower!")
+    'eiffel tower'
+    """
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the prediction equals a gold answer after normalisation."""
+    guess = squad_normalize(prediction)
+    return float(any(guess == squad_normalize(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """The best word-overlap F1 against any gold answer (SQuAD's F1).
+
+    >>> round(token_f1("450 drones", ["about 450 drones"]), 3)
+    0.8
+    """
+    guess = squad_normalize(prediction).split()
+    best = 0.0
+    for gold in golds:
+        truth = squad_normalize(gold).split()
+        if not guess or not truth:
+            best = max(best, float(guess == truth))
+            continue
+        common = Counter(guess) & Counter(truth)
+        same = sum(common.values())
+        if same:
+            precision, recall = same / len(guess), same / len(truth)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+# Calibration
+
+
+def reliability(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> tuple[list[ReliabilityBin], float | None]:
+    """Reliability diagram bins and the expected calibration error (weighted |acc - conf|).
+
+    >>> _, ece = reliability([0.9, 0.9, 0.1, 0.1], [True, True, False, True])
+    >>> round(ece, 3)
+    0.275
+    """
+    out: list[ReliabilityBin] = []
+    error, total = 0.0, len(confidences)
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (c, ok)
+            for c, ok in zip(confidences, correct, strict=True)
+            if low <= c < high or (b == bins - 1 and c == 1.0)
+        ]
+        confidence = statistics.fmean(c for c, _ in inside) if inside else None
+        accuracy = statistics.fmean(float(ok) for _, ok in inside) if inside else None
+        out.append(
+            ReliabilityBin(
+                low=low, high=high, count=len(inside), confidence=confidence, accuracy=accuracy
+            )
+        )
+        if confidence is not None and accuracy is not None:
+            error += len(inside) / total * abs(accuracy - confidence)
+    return out, (round(error, 4) if total else None)
+
+
+# Trivial baselines
+
+
+def first_matching_sentence(question: str, passages: Sequence[str]) -> str:
+    """The "quote the top hit" baseline: the first sentence of the first passage that shares a
+    content word with the question (the first sentence when none does); '' without passages."""
+    wanted = set(terms(question))
+    for passage in passages[:1]:
+        spans = sentence_spans(passage)
+        for a, b in spans:
+            if wanted & set(terms(passage[a:b])):
+                return passage[a:b]
+        if spans:
+            return passage[spans[0][0] : spans[0][1]]
+    return ""
+
+
+def baseline_metrics(cases: Sequence[CaseResult]) -> dict[str, dict[str, float | None]]:
+    """Headline metrics of two trivial answerers on the same cases: refusing everything, and
+    quoting the top hit's first matching sentence (never refusing)."""
+    qa = [c for c in cases if c.kind == "qa" and c.error is None]
+    answerable = [c for c in qa if c.answerable]
+    if not qa:
+        return {}
+    refuse = {
+        "accuracy": _mean(float(not c.answerable) for c in qa),
+        "fact_recall": 0.0 if answerable else None,
+        "all_facts": 0.0 if answerable else None,
+        "refusal_rate": 1.0 if len(answerable) < len(qa) else None,
+        "false_refusal_rate": 1.0 if answerable else None,
+    }
+    first = {
+        "accuracy": _mean(float(bool(c.answerable and c.baseline_correct)) for c in qa),
+        "fact_recall": _mean(c.baseline_fact_recall for c in answerable),
+        "all_facts": _mean(float(bool(c.baseline_correct)) for c in answerable),
+        "refusal_rate": 0.0 if len(answerable) < len(qa) else None,
+        "false_refusal_rate": 0.0 if answerable else None,
+    }
+    return {
+        "refuse everything": {k: _round(v) for k, v in refuse.items()},
+        "top hit's first matching sentence": {k: _round(v) for k, v in first.items()},
+    }
+
+
 # Aggregates
 
 
@@ -286,6 +411,15 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, float | None]:
         metrics["citation_recall_llm"] = _mean(_citation(c, "llm", "recall") for c in answered)
         metrics["citation_precision_llm"] = _mean(
             _citation(c, "llm", "precision") for c in answered
+        )
+    scored = [c for c in qa if c.short_f1 is not None]
+    if scored:
+        metrics["short_em"] = _mean(c.short_em for c in scored)
+        metrics["short_f1"] = _mean(c.short_f1 for c in scored)
+    rated = [c for c in answered if c.confidence is not None]
+    if rated:
+        _, metrics["calibration_error"] = reliability(
+            [c.confidence for c in rated if c.confidence is not None], [c.correct for c in rated]
         )
     latencies = [c.latency_s for c in qa if c.latency_s is not None and c.error is None]
     metrics["latency_p50_s"] = _round(percentile(latencies, 0.5))

@@ -244,6 +244,18 @@ def sources_html(reply: Reply | None) -> str:
     return "".join(parts)
 
 
+def confidence_text(confidence: float) -> str:
+    """How sure the engine is, in words a reader takes at face value.
+
+    >>> confidence_text(0.834)
+    'Confidence 83%: the chance this answer is right, as measured on questions like these'
+    """
+    return (
+        f"Confidence {confidence:.0%}: the chance this answer is right, as measured on "
+        "questions like these"
+    )
+
+
 def _answer_heading(answer: Answer) -> list[str]:
     """The question (and how it was read), the LLM fallback note and the abstention note."""
     parts = [f'<div class="aa-question">Sources for “{escape_html(answer.question)}”']
@@ -252,6 +264,10 @@ def _answer_heading(answer: Answer) -> list[str]:
     parts.append("</div>")
     if answer.fallback:
         parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
+    if answer.confidence is not None:
+        parts.append(
+            f'<div class="aa-note aa-confidence">{confidence_text(answer.confidence)}</div>'
+        )
     if answer.abstained:
         parts.append(
             '<div class="aa-note aa-abstain">No answer: none of the '
