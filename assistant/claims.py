@@ -43,6 +43,8 @@ __all__ = [
 
 ALIGN_MIN = 0.5  # share of the claim's content words a sentence must hold to be compared
 ALIGN_MARGIN = 0.15  # a sentence supports only if aligned within this of the best-aligned one
+PLAIN_MIN = 0.75  # ... or this share of its words other than names (3 or more)
+CONFLICT_PLAIN_MIN = 0.3  # a sentence contradicts only if it shares this much beyond names
 
 
 class Verdict(StrEnum):
@@ -138,18 +140,28 @@ _SYNONYM_GROUPS = {
     "kill": "kill kills killed killing",
     "arrest": "arrest arrests arrested arresting",
     "praise": "praise praises praised praising",
+    "sign": "sign signs signed signing",
+    "join": "join joins joined joining",
     "big": "big bigger biggest large larger largest",
     "small": "small smaller smallest",
     "win": "win wins won winning",
     "lose": "lose loses lost losing",
     "sell": "sell sells sold selling",
+    "investigation": "investigation investigations probe probes inquiry inquiries",
+    "complain": "complaint complaints complain complains complained complaining",
+    "decision": "decision decisions ruling rulings",
+    "breach": "breach breaches breached breaching break breaks broke broken breaking",
+    "match": "match matches game games",
+    "technology": "technology technologies tech",
+    "cut": "cut cuts cutting axe axes axed axing slash slashes slashed",
+    "start": "start starts started starting begin begins began begun beginning",
 }
 _SYNONYM = {w: head for head, words in _SYNONYM_GROUPS.items() for w in words.split()}
 
 # Canonical verbs whose subject and object cannot be swapped without changing the meaning.
 _ROLE_VERBS = frozenset(
     """buy beat criticise attack sue replace sack hire accuse blame back overtake invade kill
-    arrest praise""".split()
+    arrest praise sign join""".split()
 )
 
 _IRREGULAR = {
@@ -241,13 +253,14 @@ _TITLES = frozenset(
     "mr mrs ms miss dr sir dame lord lady prof president minister prime chancellor".split()
 )
 _NAME_JOINERS = frozenset({"of", "de", "la", "du", "von", "van", "der", "&", "and"})
-_GENERIC_NAME_WORDS = frozenset(
-    """the united national new north south east west central bank party club city county
-    university group council association commission house office department international
-    league cup street road""".split()
-)
-
 _ALIAS_PHRASES = {
+    "liberal democrats": "libdems",
+    "liberal democrat": "libdems",
+    "lib dems": "libdems",
+    "lib dem": "libdems",
+    "conservative party": "conservatives",
+    "tory party": "conservatives",
+    "labour party": "labour",
     "united states of america": "us",
     "united states": "us",
     "united kingdom": "uk",
@@ -257,6 +270,10 @@ _ALIAS_PHRASES = {
     "soviet union": "ussr",
 }
 _ALIAS_WORDS = {
+    "eu": "europe",
+    "tories": "conservatives",
+    "tory": "conservatives",
+    "conservative": "conservatives",
     "usa": "us",
     "america": "us",
     "american": "us",
@@ -342,6 +359,8 @@ _WEEKDAYS = {
 _MARKER = re.compile(r"\s*\[\d+(?:\s*[,\u2013-]\s*\d+)*\]")
 _DOTTED = re.compile(r"\b((?:[A-Z]\.){2,})(?=\W|$)")
 _A_SCALE = re.compile(r"\b(?:a|one)\s+(hundred|thousand|million|billion)\b", re.IGNORECASE)
+_TIMES_WORDS = {"twice": "2 times", "thrice": "3 times", "a dozen": "12"}
+_TIMES = re.compile(r"\b(?:twice|thrice|a dozen)\b", re.IGNORECASE)
 _HALF_SCALE = re.compile(r"\bhalf\s+a\s+(million|billion)\b", re.IGNORECASE)
 _NUMBER_WORD = "|".join(sorted([*UNITS, *TENS], key=len, reverse=True))
 _SCALE_WORD = "hundred|thousand|million|billion"
@@ -430,6 +449,13 @@ _DATE = re.compile(
     r"|\b(?P<which>last|this|next)\s+(?P<span>week|month|year)\b",
 )
 _CALENDAR = frozenset(_MONTHS) | frozenset(_WEEKDAYS)
+# Words that belong to a number ("19 degrees Celsius", "5 million pounds"): compared as
+# quantities, not as words.
+_UNIT_WORDS = frozenset(
+    """degree degrees celsius centigrade fahrenheit per cent percent percentage point points
+    hundred thousand million billion trillion bn mn m k tn pound pounds dollar dollars euro
+    euros pence p yen sterling""".split()
+)
 _MAY_CONTEXT = re.compile(
     r"(?:\b(?:in|on|of|since|until|by|early|late|mid|last|next|this|from|to|between)\s+)$"
 )
@@ -446,6 +472,7 @@ _CLAUSE_BREAK = re.compile(
     r"|\s+(?:and|but)\s+(?=(?:he|she|it|they|we)\s)"
 )
 _WORD_CHAR = re.compile(r"\w")
+_NEVER_NAMES = frozenset({"i", "celsius", "fahrenheit", "centigrade"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,6 +596,7 @@ def _prepare(text: str) -> str:
     text = _MARKER.sub("", text)
     text = _DOTTED.sub(lambda m: m.group(1).replace(".", ""), text)
     text = _HALF_SCALE.sub(r"0.5 \1", text)
+    text = _TIMES.sub(lambda m: _TIMES_WORDS[m.group(0).lower()], text)
     text = _A_SCALE.sub(r"1 \1", text)
     return _WORD_NUMBER.sub(_spell, text)
 
@@ -643,7 +671,7 @@ def _names(tokens: Sequence[_Token]) -> list[_Name]:
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if not token.cap or token.low in {"i"} or token.low.rstrip(".") in _CALENDAR:
+        if not token.cap or token.low in _NEVER_NAMES or token.low.rstrip(".") in _CALENDAR:
             i += 1
             continue
         j = i
@@ -812,6 +840,13 @@ def _approximate(approx: str, centre: float, tolerance: float) -> tuple[float, f
     return lo - size * BOUND_SPREAD, hi  # up to, fewer than, less than, under, below
 
 
+def _is_score(a: _Quantity, b: _Quantity) -> bool:
+    """ "3-1", "37-32", "1-1": a result, not a range (a range goes up: "10-12")."""
+    plain = not (a.unit or b.unit or a.approx or b.approx) and a.scale == b.scale == 1.0
+    whole = a.value.is_integer() and b.value.is_integer() and 0 <= b.value < 1000
+    return plain and whole and (a.value >= b.value or a.value < 10 > b.value)
+
+
 def _merge_ranges(text: str, found: list[tuple[int, int, _Quantity]]) -> list[_Quantity]:
     merged: list[_Quantity] = []
     i = 0
@@ -824,6 +859,21 @@ def _merge_ranges(text: str, found: list[tuple[int, int, _Quantity]]) -> list[_Q
             is_between = re.fullmatch(r"\s+and\s+", between) is not None and re.search(
                 r"\bbetween\s+$", text[:start]
             )
+            if is_dash and _is_score(q, nq):
+                high, low = max(q.value, nq.value), min(q.value, nq.value)
+                merged.append(
+                    _Quantity(
+                        surface=text[start:n_end].strip(),
+                        lo=high * 1000 + low,
+                        hi=high * 1000 + low,
+                        unit="score",
+                        noun=None,
+                        index=q.index,
+                        value=high * 1000 + low,
+                    )
+                )
+                i += 2
+                continue
             if (is_dash or is_between) and (not q.unit or not nq.unit or q.unit == nq.unit):
                 lo, hi = q.lo, nq.hi
                 if q.scale == 1.0 and nq.scale > 1.0:  # "£5-6m": the scale is written once
@@ -952,7 +1002,7 @@ def _polarities(tokens: Sequence[_Token]) -> tuple[list[_Polarity], list[_Polari
             elif _next_text(tokens, token.index) == "to":
                 kind = negations
                 cue = f"{token.text} to"
-        elif low in _MODAL_WORDS:
+        elif low in _MODAL_WORDS or low in {"will", "would", "shall"}:
             kind = modals
         elif low in _MODAL_BEFORE_TO and _next_text(tokens, token.index) == "to":
             kind = modals
@@ -961,7 +1011,8 @@ def _polarities(tokens: Sequence[_Token]) -> tuple[list[_Polarity], list[_Polari
             continue
         if low == "no" and _next_text(tokens, token.index) == "longer":
             cue = "no longer"
-        target = _scope(tokens, token.index, 3 if low == "no" else 5)
+        window = 3 if low == "no" and cue != "no longer" else 6
+        target = _scope(tokens, token.index, window)
         if target is not None:
             kind.append(
                 _Polarity(
@@ -988,6 +1039,8 @@ def _scope(tokens: Sequence[_Token], index: int, window: int) -> int | None:
             continue
         if token.low in _SCOPE_SKIP or token.low.endswith("n't"):
             continue
+        if token.low.endswith("ly") and len(token.low) > 4 and token.low not in _MODAL_WORDS:
+            continue  # "could not sincerely say": the negation is of "say"
         return token.index
     return None
 
@@ -1096,13 +1149,16 @@ def _skim(raw: str) -> _Analysis:
     for token in tokens:
         if token.index in name_at or not token.is_word or token.low in _FUNCTION_WORDS:
             continue
-        if token.low.endswith("n't") or len(token.low) < 2:
+        if token.low.endswith("n't") or len(token.low) < 2 or token.low in _UNIT_WORDS:
             continue
         content.setdefault(token.lemma, 1.0)
     lowercase = frozenset(
         t.lemma for t in tokens if t.is_word and not t.cap and t.low not in _FUNCTION_WORDS
     )
     lemmas = frozenset(t.lemma for t in tokens if t.is_word) | frozenset(name_tokens)
+    parts = {  # "year-earlier" also answers to "year" and "earlier"
+        _lemma(part) for t in tokens if "-" in t.low for part in t.low.split("-") if part
+    }
     runs = tuple(
         (letters, frozenset(tokens[i].low for i in span))
         for letters, span in _initial_runs(tokens)
@@ -1125,7 +1181,7 @@ def _skim(raw: str) -> _Analysis:
         runs=runs,
     )
     # "Securities and Exchange Commission" also answers to "SEC".
-    analysis.lemmas = lemmas | {letters for letters, _ in runs}
+    analysis.lemmas = lemmas | parts | {letters for letters, _ in runs}
     return analysis
 
 
@@ -1163,6 +1219,12 @@ class _Mismatch:
 _PRIORITY = {"role": 0, "number": 1, "date": 2, "negation": 3, "modality": 4, "name": 5}
 
 
+def _has(lemmas: frozenset[str], term: str) -> bool:
+    if term in lemmas:
+        return True
+    return "-" in term and all(_lemma(p) in lemmas for p in term.split("-") if p)
+
+
 def _coverage(claim: _Analysis, evidence: _Analysis) -> tuple[float, float]:
     """(share of the claim's weighted content words in the evidence, the same without names)."""
     total = sum(claim.content.values())
@@ -1172,9 +1234,9 @@ def _coverage(claim: _Analysis, evidence: _Analysis) -> tuple[float, float]:
     for letters, words in claim.runs:
         if letters in have:  # the claim spells out an acronym of the evidence
             have = have | words
-    got = sum(w for term, w in claim.content.items() if term in have)
+    got = sum(w for term, w in claim.content.items() if _has(have, term))
     plain = [t for t in claim.content if t not in claim.name_tokens]
-    share = sum(1 for t in plain if t in have) / len(plain) if plain else got / total
+    share = sum(1 for t in plain if _has(have, t)) / len(plain) if plain else got / total
     return got / total, share
 
 
@@ -1335,11 +1397,12 @@ def _stem_name(word: str) -> str:
 
 
 def _names_match(a: _Name, b: _Name) -> bool:
+    """Same entity, leniently: "Parsons" / "Richard Parsons", "City" / "Manchester City",
+    "TimeWarner" / "Time Warner", "SEC" / "Securities Exchange Commission", "Russian" / "Russia"."""
     if a.key == b.key or "".join(a.key) == "".join(b.key):
         return True
     sa, sb = set(a.key), set(b.key)
-    small, large = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
-    if small <= large and small - _GENERIC_NAME_WORDS:
+    if sa <= sb or sb <= sa:
         return True
     for x, y in ((a, b), (b, a)):
         if len(x.key) == 1 and len(y.key) >= 2 and x.surface.isupper():
@@ -1349,8 +1412,7 @@ def _names_match(a: _Name, b: _Name) -> bool:
                 return True
     stems_a = {_stem_name(w) for w in a.key}
     stems_b = {_stem_name(w) for w in b.key}
-    small_s, large_s = (stems_a, stems_b) if len(stems_a) <= len(stems_b) else (stems_b, stems_a)
-    return small_s <= large_s and bool(small_s - _GENERIC_NAME_WORDS)
+    return stems_a <= stems_b or stems_b <= stems_a
 
 
 def _name_window(analysis: _Analysis, name: _Name) -> tuple[set[str], set[str]]:
@@ -1370,8 +1432,8 @@ def _name_window(analysis: _Analysis, name: _Name) -> tuple[set[str], set[str]]:
         return found
 
     return (
-        side(range(name.first - 1, name.first - 5, -1)),
-        side(range(name.last + 1, name.last + 5)),
+        side(range(name.first - 1, name.first - 7, -1)),
+        side(range(name.last + 1, name.last + 7)),
     )
 
 
@@ -1460,34 +1522,53 @@ def _near(analysis: _Analysis, index: int, cues: Sequence[_Polarity], radius: in
     return any(abs(p.cue_index - index) <= radius for p in cues)
 
 
-def _polarity_counts(analysis: _Analysis, lemma: str) -> tuple[int, int, int]:
-    """Occurrences of a word: (negated, affirmative, near a negation but not its target)."""
+def _polarity_counts(analysis: _Analysis, lemma: str) -> tuple[int, int]:
+    """Occurrences of a word: (negated, not negated)."""
     targets = {p.target for p in analysis.negations}
-    negated = affirmative = unclear = 0
-    for token in analysis.tokens:
-        if token.lemma != lemma or not token.is_word:
-            continue
-        if token.index in targets:
-            negated += 1
-        elif _near(analysis, token.index, analysis.negations):
-            unclear += 1
+    hits = [t.index for t in analysis.tokens if t.is_word and t.lemma == lemma]
+    negated = sum(1 for i in hits if i in targets)
+    return negated, len(hits) - negated
+
+
+def _cue_context(analysis: _Analysis, cue: _Polarity) -> set[str]:
+    tokens = analysis.tokens
+    lo, hi = max(0, cue.cue_index - 4), min(len(tokens), cue.cue_index + 8)
+    return {
+        t.lemma
+        for t in tokens[lo:hi]
+        if t.is_word and t.low not in _SCOPE_SKIP and t.index != cue.cue_index
+    }
+
+
+def _unpaired(mine: _Analysis, other: _Analysis) -> list[_Polarity]:
+    """Negations of one text with no counterpart in the other. A counterpart negates the same
+    word, or a word next to it: "no decision was made" / "a decision was not made"."""
+    free = list(other.negations)
+    rest: list[_Polarity] = []
+    for cue in mine.negations:
+        twin = next((o for o in free if o.lemma == cue.lemma), None)
+        if twin is None:
+            rest.append(cue)
         else:
-            affirmative += 1
-    return negated, affirmative, unclear
+            free.remove(twin)
+    unpaired: list[_Polarity] = []
+    for cue in rest:
+        near = _cue_context(mine, cue)
+        twin = next(
+            (o for o in free if o.lemma in near or cue.lemma in _cue_context(other, o)), None
+        )
+        if twin is None:
+            unpaired.append(cue)
+        else:
+            free.remove(twin)
+    return unpaired
 
 
 def _negation_mismatch(claim: _Analysis, evidence: _Analysis) -> _Mismatch | None:
-    seen: set[str] = set()
-    # A claim with as many negations as its evidence reworded them ("no decision was made" /
-    # "a decision was not made"): only a differing count can mean one was added or dropped.
-    inserted = len(claim.negations) > len(evidence.negations)
-    for p in claim.negations if inserted else ():  # the claim negates what the evidence affirms
-        if p.lemma in seen:
-            continue
-        seen.add(p.lemma)
-        c_neg, c_pos, _ = _polarity_counts(claim, p.lemma)
-        e_neg, e_pos, e_unclear = _polarity_counts(evidence, p.lemma)
-        if e_pos > c_pos and c_neg > e_neg + e_unclear:
+    for p in _unpaired(claim, evidence):  # the claim negates what the evidence affirms
+        c_neg, c_pos = _polarity_counts(claim, p.lemma)
+        e_neg, e_pos = _polarity_counts(evidence, p.lemma)
+        if e_pos > c_pos and c_neg > e_neg:
             said = next(t.text for t in evidence.tokens if t.lemma == p.lemma)
             wrote = f"{p.cue} {claim.tokens[p.target].text}"
             return _Mismatch(
@@ -1496,14 +1577,10 @@ def _negation_mismatch(claim: _Analysis, evidence: _Analysis) -> _Mismatch | Non
                 evidence=said,
                 reason=f"[{{n}}] says '{said}', not '{wrote}'",
             )
-    removed = len(evidence.negations) > len(claim.negations)
-    for p in evidence.negations if removed else ():  # the claim affirms what evidence negates
-        if p.lemma in seen:
-            continue
-        seen.add(p.lemma)
-        e_neg, e_pos, _ = _polarity_counts(evidence, p.lemma)
-        c_neg, c_pos, c_unclear = _polarity_counts(claim, p.lemma)
-        if c_pos > e_pos and e_neg > c_neg + c_unclear:
+    for p in _unpaired(evidence, claim):  # the claim affirms what the evidence negates
+        e_neg, e_pos = _polarity_counts(evidence, p.lemma)
+        c_neg, c_pos = _polarity_counts(claim, p.lemma)
+        if c_pos > e_pos and e_neg > c_neg:
             wrote = f"{p.cue} {evidence.tokens[p.target].text}"
             said = next(t.text for t in claim.tokens if t.lemma == p.lemma)
             return _Mismatch(
@@ -1653,7 +1730,7 @@ def check_claim(
     vocabulary = parsed.lowercase_lemmas.union(*(a.lowercase_lemmas for a in skims))
     scored = sorted(
         ((_coverage(parsed, a), i) for i, a in enumerate(skims)),
-        key=lambda pair: (-pair[0][0], -pair[0][1], pair[1]),
+        key=lambda pair: (-(pair[0][0] + pair[0][1]), pair[1]),
     )
     single = len({e.number for e in evidence}) == 1
     only = evidence[0].number if single else None
@@ -1666,11 +1743,12 @@ def check_claim(
             evidence=None,
             kind=None,
         )
+    n_plain = sum(1 for t in parsed.content if t not in parsed.name_tokens)
     outcomes = [
         _compare(parsed, evidence[i], _analyse(evidence[i].text, evidence[i].date), cov, vocabulary)
-        for cov, i in scored[:8]
-        if cov[0] >= ALIGN_MIN
-    ]
+        for cov, i in scored
+        if cov[0] >= ALIGN_MIN or (cov[1] >= PLAIN_MIN and n_plain >= 3)
+    ][:8]
     if not outcomes:
         return ClaimCheck(
             claim=claim,
@@ -1686,7 +1764,10 @@ def check_claim(
         if outcome.plain >= floor and outcome.mismatch is None and outcome.unverified == 0:
             return _supported(claim, outcome)
     partial = next((o for o in outcomes if o.mismatch is None), None)
-    conflict = next((o for o in outcomes if o.mismatch is not None), None)
+    # A sentence that shares only names with the claim cannot contradict it.
+    conflict = next(
+        (o for o in outcomes if o.mismatch is not None and o.plain >= CONFLICT_PLAIN_MIN), None
+    )
     if (
         partial is not None
         and (conflict is None or partial.plain > conflict.plain)

@@ -736,14 +736,14 @@ _ROLE_VERB = (
     r"(?:attacked|attacks|beat|beats|sued|sues|bought|buys|acquired|acquires|defeated|defeats|"
     r"criticised|criticized|criticises|took over|overtook|replaced|replaces|sacked|hired|appointed|"
     r"accused|accuses|blamed|blames|backed|backs|praised|praises|condemned|thrashed|invaded|"
-    r"killed|arrested|fined|succeeded|ousted)"
+    r"killed|arrested|fined|succeeded|ousted|signed|joined|thrashed)"
 )
 _PASSIVE_VERB = (
     r"(?:attacked|beaten|sued|bought|acquired|defeated|criticised|criticized|taken over|overtaken|"
     r"replaced|sacked|hired|appointed|accused|blamed|backed|praised|condemned|thrashed|invaded|"
-    r"killed|arrested|fined|succeeded|ousted)"
+    r"killed|arrested|fined|succeeded|ousted|signed)"
 )
-_NAME_NP = r"(?:the\s)?[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,3}"
+_NAME_NP = r"(?:the\s)?[A-Z][\w-]*(?:\s[A-Z][\w-]*){0,3}|the\s[a-z][\w-]{2,}"
 _NP_END = (
     r"(?=[,.;:!?]|\s(?:to|in|of|with|for|at|on|as|by|after|before|and|but|over|during|from|"
     r"into|since|last|this|\d)\b|$)"
