@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +46,8 @@ ALIGN_MIN = 0.5  # share of the claim's content words a sentence must hold to be
 ALIGN_MARGIN = 0.15  # a sentence supports only if aligned within this of the best-aligned one
 PLAIN_MIN = 0.75  # ... or this share of its words other than names (3 or more)
 CONFLICT_PLAIN_MIN = 0.3  # a sentence contradicts only if it shares this much beyond names
+MAX_CANDIDATES = 8  # aligned sentences compared in full, best first
+PREFILTER = 0.2  # sentences sharing fewer of the claim's words (as written) are not analysed
 
 
 class Verdict(StrEnum):
@@ -112,12 +115,14 @@ _FUNCTION_WORDS = STOPWORDS | frozenset(
 
 # Words grouped so that faithful rewordings align; used for alignment and verb matching.
 _SYNONYM_GROUPS = {
-    "rise": """rise rises rose risen rising increase increases increased increasing climb climbs
+    "rise": """rise rises rose risen rising raise raises raised raising increase increases
+        increased increasing climb climbs
         climbed climbing jump jumps jumped jumping grow grows grew grown growing gain gains gained
         soar soars soared surge surges surged""",
     "fall": """fall falls fell fallen falling drop drops dropped dropping decline declines
         declined declining decrease decreases decreased slip slips slipped slump slumps slumped
-        plunge plunges plunged dip dips dipped tumble tumbled sink sank""",
+        plunge plunges plunged dip dips dipped tumble tumbled sink sank lower lowers lowered
+        lowering reduce reduces reduced reducing""",
     "say": "say says said saying state states stated tell tells told add adds added",
     "buy": """buy buys bought buying purchase purchases purchased purchasing acquire acquires
         acquired acquiring""",
@@ -385,7 +390,9 @@ _QUANTITY = re.compile(
     r"(?P<unit>\s?(?:%|per\s?cent\b|percentage\s+points?\b|°\s?[CF]\b|"
     r"degrees?(?:\s+(?:celsius|centigrade|fahrenheit|[CF]\b))?|[CF]\b|dollars?\b|"
     r"pounds?(?:\s+sterling)?\b|euros?\b|yen\b|sterling\b|pence\b|p\b|(?:swiss\s+)?francs?\b|"
-    r"rupees?\b|yuan\b|roubles?\b|rubles?\b|krona\b|kronor\b|pesos?\b))?",
+    r"rupees?\b|yuan\b|roubles?\b|rubles?\b|krona\b|kronor\b|pesos?\b|"
+    r"km\b|kilomet(?:re|er)s?\b|kg\b|kilos?\b|kilograms?\b|mph\b|kph\b|km/h\b|cm\b|mm\b|"
+    r"ft\b|lbs?\b|secs?\b|mbps\b|gbps\b|gb\b|mb\b|tb\b|ghz\b|mhz\b))?",
     re.IGNORECASE,
 )
 _SCALES = {
@@ -410,6 +417,15 @@ _CURRENCY_SYMBOLS = {
     "£": "gbp",
     "€": "eur",
     "¥": "jpy",
+}
+_MEASURES = {
+    "kilometre": "km",
+    "kilometer": "km",
+    "kilo": "kg",
+    "kilogram": "kg",
+    "kph": "km/h",
+    "lb": "lb",
+    "sec": "s",
 }
 _MONEY = frozenset({"usd", "aud", "cad", "hkd", "gbp", "eur", "jpy", "chf", "inr", "cny", "rub"})
 _MONEY |= {"sek", "mxn"}
@@ -472,6 +488,12 @@ _CLAUSE_BREAK = re.compile(
     r"|\s+(?:and|but)\s+(?=(?:he|she|it|they|we)\s)"
 )
 _WORD_CHAR = re.compile(r"\w")
+_FIGURES = re.compile(
+    rf"\d|\b(?i:{_NUMBER_WORD}|twice|dozen|yesterday|today|tomorrow|last|next|this)\b|"
+    rf"\b(?:{_MONTH_NAME}|{_WEEKDAY_NAME})",
+)
+_RAW_WORD = re.compile(r"[^\W\d_]{2,}")
+_RANK = re.compile(r"(?:\bnumber|\bno\.?|\bnum\.?|#)\s*$", re.IGNORECASE)
 _NEVER_NAMES = frozenset({"i", "celsius", "fahrenheit", "centigrade"})
 
 
@@ -479,12 +501,11 @@ _NEVER_NAMES = frozenset({"i", "celsius", "fahrenheit", "centigrade"})
 # Analysed text
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: built for every word of every sentence, so kept cheap
     text: str
     low: str
     lemma: str
-    index: int
+    at: int  # position in the sentence's tokens
     start: int
     end: int
     is_word: bool
@@ -625,21 +646,14 @@ def _spell(match: re.Match[str]) -> str:
 
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    for match in _TOKEN.finditer(text):
-        raw = match.group(0)
+    for index, match in enumerate(_TOKEN.finditer(text)):
+        raw = match.group()
         low = raw.lower()
         is_word = raw[0].isalpha()
+        start, end = match.span()
+        lemma = _lemma(low) if is_word else low
         tokens.append(
-            _Token(
-                text=raw,
-                low=low,
-                lemma=_lemma(low) if is_word else low,
-                index=len(tokens),
-                start=match.start(),
-                end=match.end(),
-                is_word=is_word,
-                cap=is_word and raw[0].isupper(),
-            )
+            _Token(raw, low, lemma, index, start, end, is_word, is_word and raw[0].isupper())
         )
     return tokens
 
@@ -647,7 +661,7 @@ def _tokenize(text: str) -> list[_Token]:
 def _token_at(tokens: Sequence[_Token], offset: int) -> int:
     for token in tokens:
         if token.end > offset:
-            return token.index
+            return token.at
     return max(len(tokens) - 1, 0)
 
 
@@ -710,9 +724,9 @@ def _names(tokens: Sequence[_Token]) -> list[_Name]:
                         t.text for t in span if t.low not in _TITLES or t is span[-1]
                     ).removesuffix("'s"),
                     key=_alias_key(words),
-                    first=span[0].index,
-                    last=span[-1].index,
-                    initial=len(span) == 1 and _sentence_start(tokens, span[0].index),
+                    first=span[0].at,
+                    last=span[-1].at,
+                    initial=len(span) == 1 and _sentence_start(tokens, span[0].at),
                 )
             )
         i = j + 1
@@ -731,6 +745,7 @@ def _quantities(
         end = match.end()
         if end < len(text) and _WORD_CHAR.match(text[end]) and not match.group("unit"):
             continue  # "1990s", "3rd", "4x4"
+        rank = _RANK.search(text, max(0, num_start - 12), num_start) is not None
         raw = match.group("num")
         value = float(raw.replace(",", ""))
         cur = (match.group("cur") or "").lower()
@@ -748,7 +763,7 @@ def _quantities(
             index = _token_at(tokens, num_start)
             years.append(_Date(surface=raw, index=index, year=int(raw)))
             continue
-        unit = _unit(cur, unit_word)
+        unit = "rank" if rank else _unit(cur, unit_word)  # "number six", "No. 10": a position
         scale = _SCALES.get(scale_word, 1.0)
         decimals = len(raw.split(".")[1]) if "." in raw else 0
         tolerance = 0.49 * 10.0**-decimals * scale
@@ -804,7 +819,9 @@ def _unit(currency: str, unit_word: str) -> str:
             return "f"
         return "c" if unit_word.endswith(("c", "celsius", "centigrade")) else ""
     base = unit_word.split()[0].rstrip("s") if unit_word not in {"pence", "p"} else unit_word
-    return _CURRENCY_WORDS.get(base, "")
+    if base in _CURRENCY_WORDS:
+        return _CURRENCY_WORDS[base]
+    return _MEASURES.get(base, base)
 
 
 _ABOUT = frozenset({"about", "around", "roughly", "approximately", "some", "an estimated", "~"})
@@ -840,11 +857,10 @@ def _approximate(approx: str, centre: float, tolerance: float) -> tuple[float, f
     return lo - size * BOUND_SPREAD, hi  # up to, fewer than, less than, under, below
 
 
-def _is_score(a: _Quantity, b: _Quantity) -> bool:
-    """ "3-1", "37-32", "1-1": a result, not a range (a range goes up: "10-12")."""
+def _is_pair(a: _Quantity, b: _Quantity) -> bool:
+    """Two plain whole numbers joined by a dash: a score ("3-1", "17-17") or a span ("30-40")."""
     plain = not (a.unit or b.unit or a.approx or b.approx) and a.scale == b.scale == 1.0
-    whole = a.value.is_integer() and b.value.is_integer() and 0 <= b.value < 1000
-    return plain and whole and (a.value >= b.value or a.value < 10 > b.value)
+    return plain and a.value.is_integer() and b.value.is_integer() and 0 <= b.value < 1000
 
 
 def _merge_ranges(text: str, found: list[tuple[int, int, _Quantity]]) -> list[_Quantity]:
@@ -859,17 +875,17 @@ def _merge_ranges(text: str, found: list[tuple[int, int, _Quantity]]) -> list[_Q
             is_between = re.fullmatch(r"\s+and\s+", between) is not None and re.search(
                 r"\bbetween\s+$", text[:start]
             )
-            if is_dash and _is_score(q, nq):
-                high, low = max(q.value, nq.value), min(q.value, nq.value)
+            if is_dash and _is_pair(q, nq):
                 merged.append(
                     _Quantity(
                         surface=text[start:n_end].strip(),
-                        lo=high * 1000 + low,
-                        hi=high * 1000 + low,
-                        unit="score",
-                        noun=None,
+                        lo=min(q.value, nq.value),
+                        hi=max(q.value, nq.value),
+                        unit=q.unit,
+                        noun=nq.noun,
                         index=q.index,
-                        value=high * 1000 + low,
+                        value=nq.value,
+                        approx="pair",
                     )
                 )
                 i += 2
@@ -999,25 +1015,25 @@ def _polarities(tokens: Sequence[_Token]) -> tuple[list[_Polarity], list[_Polari
         elif low in _NEGATION_VERBS:
             if low.startswith(("deny", "deni")) or low == "unable":
                 kind = negations
-            elif _next_text(tokens, token.index) == "to":
+            elif _next_text(tokens, token.at) == "to":
                 kind = negations
                 cue = f"{token.text} to"
         elif low in _MODAL_WORDS or low in {"will", "would", "shall"}:
             kind = modals
-        elif low in _MODAL_BEFORE_TO and _next_text(tokens, token.index) == "to":
+        elif low in _MODAL_BEFORE_TO and _next_text(tokens, token.at) == "to":
             kind = modals
             cue = f"{token.text} to"
         if kind is None:
             continue
-        if low == "no" and _next_text(tokens, token.index) == "longer":
+        if low == "no" and _next_text(tokens, token.at) == "longer":
             cue = "no longer"
         window = 3 if low == "no" and cue != "no longer" else 6
-        target = _scope(tokens, token.index, window)
+        target = _scope(tokens, token.at, window)
         if target is not None:
             kind.append(
                 _Polarity(
                     cue=cue,
-                    cue_index=token.index,
+                    cue_index=token.at,
                     target=target,
                     lemma=tokens[target].lemma,
                 )
@@ -1041,7 +1057,7 @@ def _scope(tokens: Sequence[_Token], index: int, window: int) -> int | None:
             continue
         if token.low.endswith("ly") and len(token.low) > 4 and token.low not in _MODAL_WORDS:
             continue  # "could not sincerely say": the negation is of "say"
-        return token.index
+        return token.at
     return None
 
 
@@ -1057,7 +1073,7 @@ def _roles(tokens: Sequence[_Token], name_at: dict[int, _Name]) -> list[_Role]:
         verb = _SYNONYM.get(token.low)
         if verb is None or verb not in _ROLE_VERBS:
             continue
-        i = token.index
+        i = token.at
         before = tokens[i - 1].low if i > 0 else ""
         if before in _PASSIVE_AUX:
             by = next(
@@ -1130,7 +1146,17 @@ def _head_after(tokens: Sequence[_Token], index: int, name_at: dict[int, _Name])
         j += 1
     if not run:
         return None
-    return _Head(run[-1].text, None, run[-1].lemma, run[0].index, run[-1].index)
+    return _Head(run[-1].text, None, run[-1].lemma, run[0].at, run[-1].at)
+
+
+def _unit_of_number(tokens: Sequence[_Token], token: _Token) -> bool:
+    """ "pounds" in "5 million pounds", "Celsius" in "19 degrees Celsius" (not "the pound")."""
+    i = token.at
+    while i > 0 and tokens[i].low in _UNIT_WORDS:
+        i -= 1
+        if tokens[i].text[0].isdigit():
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
@@ -1147,9 +1173,9 @@ def _skim(raw: str) -> _Analysis:
             name_tokens.add(word)
             content[word] = 2.0 if not name.initial else 1.0
     for token in tokens:
-        if token.index in name_at or not token.is_word or token.low in _FUNCTION_WORDS:
+        if token.at in name_at or not token.is_word or token.low in _FUNCTION_WORDS:
             continue
-        if token.low.endswith("n't") or len(token.low) < 2 or token.low in _UNIT_WORDS:
+        if token.low.endswith("n't") or len(token.low) < 2 or _unit_of_number(tokens, token):
             continue
         content.setdefault(token.lemma, 1.0)
     lowercase = frozenset(
@@ -1217,6 +1243,12 @@ class _Mismatch:
 
 
 _PRIORITY = {"role": 0, "number": 1, "date": 2, "negation": 3, "modality": 4, "name": 5}
+# Verbs of opposite direction: "rates rose" / "rates fell", "raised rates" / "cut rates".
+_OPPOSITE = {
+    "rise": frozenset({"fall", "cut"}),
+    "fall": frozenset({"rise"}),
+    "cut": frozenset({"rise"}),
+}
 
 
 def _has(lemmas: frozenset[str], term: str) -> bool:
@@ -1246,11 +1278,22 @@ def _context(analysis: _Analysis, index: int, radius: int = 4) -> set[str]:
     return {
         t.lemma
         for t in tokens[lo:hi]
-        if t.is_word and t.low not in _FUNCTION_WORDS and t.index != index
+        if t.is_word and t.low not in _FUNCTION_WORDS and t.at != index
     }
 
 
 def _overlap(a: _Quantity, b: _Quantity) -> bool:
+    """Whether claim figure a agrees with evidence figure b. The claim may round (its own
+    last digit sets the tolerance); an exact evidence figure is taken as exact, so "3.75%"
+    does not pass for "4%"."""
+    if "rank" in {a.unit, b.unit} and a.unit != b.unit:
+        return False
+    if "pair" in {a.approx, b.approx}:  # a score or a span: both ends as written
+        if a.approx == b.approx:
+            return a.lo == b.lo and a.hi == b.hi
+        if a.approx == "range" or b.approx == "range":
+            return abs(a.lo - b.lo) < 1e-9 and abs(a.hi - b.hi) < 1e-9
+        return b.lo <= a.value <= b.hi if b.approx == "pair" else a.lo <= b.value <= a.hi
     if a.unit != b.unit and {a.unit, b.unit} != {"%", "pp"}:
         if a.unit and b.unit:
             return False
@@ -1262,7 +1305,8 @@ def _overlap(a: _Quantity, b: _Quantity) -> bool:
         if a.approx == "range":
             return abs(a.lo - b.lo) <= 2 * slack and abs(a.hi - b.hi) <= 2 * slack
         return abs(a.value - b.value) <= slack
-    return a.lo <= b.hi + 1e-9 and b.lo <= a.hi + 1e-9
+    lo, hi = (b.value, b.value) if not b.approx else (b.lo, b.hi)
+    return a.lo <= hi + 1e-9 and lo <= a.hi + 1e-9
 
 
 def _same_kind(a: _Quantity, b: _Quantity) -> bool:
@@ -1276,9 +1320,7 @@ def _quantity_mismatch(
 ) -> tuple[_Mismatch | None, int]:
     unverified = 0
     for q in claim.quantities:
-        namesakes = [e for e in evidence.quantities if q.noun and e.noun == q.noun and not e.unit]
-        agree = namesakes if namesakes and not q.unit else evidence.quantities
-        if any(_overlap(q, e) for e in agree):
+        if any(_overlap(q, e) for e in evidence.quantities):
             continue
         rivals = [e for e in evidence.quantities if _same_kind(q, e)]
         context = _context(claim, q.index)
@@ -1455,9 +1497,9 @@ def _initial_runs(tokens: Sequence[_Token]) -> list[tuple[str, range]]:
             continue  # "The Securities and Exchange Commission": sec, not tsec
         if token is not None and token.cap and not token.text.isupper():
             if not letters:
-                start = token.index
+                start = token.at
             letters.append(token.low[0])
-            last = token.index
+            last = token.at
         elif token is not None and letters and token.low in {"of", "and", "for", "the", "&"}:
             continue
         elif letters:
@@ -1525,7 +1567,7 @@ def _near(analysis: _Analysis, index: int, cues: Sequence[_Polarity], radius: in
 def _polarity_counts(analysis: _Analysis, lemma: str) -> tuple[int, int]:
     """Occurrences of a word: (negated, not negated)."""
     targets = {p.target for p in analysis.negations}
-    hits = [t.index for t in analysis.tokens if t.is_word and t.lemma == lemma]
+    hits = [t.at for t in analysis.tokens if t.is_word and t.lemma == lemma]
     negated = sum(1 for i in hits if i in targets)
     return negated, len(hits) - negated
 
@@ -1536,7 +1578,7 @@ def _cue_context(analysis: _Analysis, cue: _Polarity) -> set[str]:
     return {
         t.lemma
         for t in tokens[lo:hi]
-        if t.is_word and t.low not in _SCOPE_SKIP and t.index != cue.cue_index
+        if t.is_word and t.low not in _SCOPE_SKIP and t.at != cue.cue_index
     }
 
 
@@ -1592,15 +1634,45 @@ def _negation_mismatch(claim: _Analysis, evidence: _Analysis) -> _Mismatch | Non
     return None
 
 
+def _direction_mismatch(claim: _Analysis, evidence: _Analysis) -> _Mismatch | None:
+    """The claim says up where the evidence says down about the same thing (or the reverse)."""
+    for token in claim.tokens:
+        opposite = _OPPOSITE.get(token.lemma)
+        if opposite is None or token.lemma in evidence.lemmas:
+            continue
+        if opposite & claim.lemmas:
+            continue  # the claim says both: "imports rose and exports fell"
+        around = _neighbours(claim, token.at)
+        for other in evidence.tokens:
+            if other.lemma in opposite and around & _neighbours(evidence, other.at):
+                return _Mismatch(
+                    kind="negation",
+                    claim=token.text,
+                    evidence=other.text,
+                    reason=f"[{{n}}] says '{other.text}', not '{token.text}'",
+                )
+    return None
+
+
+def _neighbours(analysis: _Analysis, index: int) -> set[str]:
+    tokens = analysis.tokens
+    lo, hi = max(0, index - 3), min(len(tokens), index + 4)
+    return {
+        t.lemma
+        for t in tokens[lo:hi]
+        if t.is_word and t.low not in _FUNCTION_WORDS and t.at != index
+    }
+
+
 def _is_stated(analysis: _Analysis, token: _Token) -> bool:
     """Whether a verb is stated as done: a past form with no hedge or future just before."""
     low = token.low
     if not (low.endswith("ed") or low in _PAST_IRREGULAR):
         return False
-    for prior in analysis.tokens[max(0, token.index - 3) : token.index]:
+    for prior in analysis.tokens[max(0, token.at - 3) : token.at]:
         if prior.low in _FUTURE or prior.low in _MODAL_WORDS or prior.low in _MODAL_BEFORE_TO:
             return False
-    return not _near(analysis, token.index, analysis.negations, 3)
+    return not _near(analysis, token.at, analysis.negations, 3)
 
 
 def _modality_mismatch(claim: _Analysis, evidence: _Analysis) -> _Mismatch | None:
@@ -1678,7 +1750,7 @@ def _compare(
             _role_mismatch(claim, evidence),
             quantity,
             date,
-            _negation_mismatch(claim, evidence),
+            _negation_mismatch(claim, evidence) or _direction_mismatch(claim, evidence),
             _modality_mismatch(claim, evidence),
             _name_mismatch(claim, evidence, vocab),
         )
@@ -1694,8 +1766,10 @@ def _compare(
     )
 
 
-def _items_everywhere(claim: _Analysis, analyses: Sequence[_Analysis]) -> bool:
-    """Whether each number and date of the claim appears in some evidence sentence."""
+def _items_everywhere(claim: _Analysis, evidence: Sequence[Evidence]) -> bool:
+    """Whether each number and date of the claim appears in some evidence sentence (only
+    sentences that write a digit, a number word or a calendar word are analysed)."""
+    analyses = [_analyse(e.text, e.date) for e in evidence if _FIGURES.search(e.text)]
     for q in claim.quantities:
         if not any(_overlap(q, e) for a in analyses for e in a.quantities):
             return False
@@ -1705,6 +1779,11 @@ def _items_everywhere(claim: _Analysis, analyses: Sequence[_Analysis]) -> bool:
 def _sources(evidence: Sequence[Evidence]) -> str:
     numbers = sorted({e.number for e in evidence})
     return ", ".join(f"[{n}]" for n in numbers)
+
+
+@lru_cache(maxsize=8192)
+def _raw_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _RAW_WORD.findall(text.lower()) if w not in _FUNCTION_WORDS)
 
 
 def check_claim(
@@ -1726,10 +1805,14 @@ def check_claim(
             evidence=None,
             kind=None,
         )
-    skims = [_skim(e.text) for e in evidence]
-    vocabulary = parsed.lowercase_lemmas.union(*(a.lowercase_lemmas for a in skims))
+    # A sentence sharing few of the claim's words as written cannot align: skip analysing it.
+    wanted = _raw_words(text)
+    floor = PREFILTER * len(wanted)
+    close = [i for i, e in enumerate(evidence) if len(wanted & _raw_words(e.text)) >= floor]
+    skims = {i: _skim(evidence[i].text) for i in close}
+    vocabulary = parsed.lowercase_lemmas.union(*(a.lowercase_lemmas for a in skims.values()))
     scored = sorted(
-        ((_coverage(parsed, a), i) for i, a in enumerate(skims)),
+        ((_coverage(parsed, a), i) for i, a in skims.items()),
         key=lambda pair: (-(pair[0][0] + pair[0][1]), pair[1]),
     )
     single = len({e.number for e in evidence}) == 1
@@ -1744,11 +1827,15 @@ def check_claim(
             kind=None,
         )
     n_plain = sum(1 for t in parsed.content if t not in parsed.name_tokens)
-    outcomes = [
-        _compare(parsed, evidence[i], _analyse(evidence[i].text, evidence[i].date), cov, vocabulary)
+    aligned = [
+        (cov, i)
         for cov, i in scored
         if cov[0] >= ALIGN_MIN or (cov[1] >= PLAIN_MIN and n_plain >= 3)
-    ][:8]
+    ][:MAX_CANDIDATES]
+    outcomes = [
+        _compare(parsed, evidence[i], _analyse(evidence[i].text, evidence[i].date), cov, vocabulary)
+        for cov, i in aligned
+    ]
     if not outcomes:
         return ClaimCheck(
             claim=claim,
@@ -1771,7 +1858,7 @@ def check_claim(
     if (
         partial is not None
         and (conflict is None or partial.plain > conflict.plain)
-        and _items_everywhere(parsed, [_analyse(e.text, e.date) for e in evidence])
+        and _items_everywhere(parsed, evidence)
     ):
         return _supported(claim, partial)  # its numbers are stated elsewhere in the sources
     if conflict is not None and conflict.mismatch is not None:

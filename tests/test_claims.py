@@ -79,6 +79,18 @@ def test_seed_swapped_roles() -> None:
             "It lost 464,000 subscribers.", "It lost 460,000 subscribers.", id="rounded-thousands"
         ),
         pytest.param("The single costs 79p.", "The single costs £0.79.", id="pence"),
+        pytest.param(
+            "Five members voted for the cut, while four wanted to hold rates.",
+            "Four members voted to hold rates.",
+            id="same-figure-other-noun",
+        ),
+        pytest.param("Drogba scored twice.", "Drogba scored two goals.", id="twice"),
+        pytest.param("The boxer weighed 70kg.", "The boxer weighed 70 kilograms.", id="kg"),
+        pytest.param(
+            "The committee voted 5-4 for the cut.",
+            "The committee voted 5-4 for the cut.",
+            id="pair",
+        ),
     ],
 )
 def test_number_normalisation_supports(evidence: str, claim: str) -> None:
@@ -119,6 +131,10 @@ def test_number_normalisation_supports(evidence: str, claim: str) -> None:
             "11",
             id="same-noun",
         ),
+        pytest.param("Rates were cut to 4%.", "Rates were cut to 3.75%.", "4%", id="too-precise"),
+        pytest.param("It fell to number three.", "It fell to number twelve.", "3", id="rank"),
+        pytest.param("Wales won 19-16.", "Wales won 19-48.", "19-16", id="score"),
+        pytest.param("He won the 4km race.", "He won the 2km race.", "4km", id="distance"),
     ],
 )
 def test_number_contradictions(evidence: str, claim: str, said: str) -> None:
@@ -376,6 +392,24 @@ def test_name_contradictions(evidence: str, claim: str) -> None:
             "modality",
             id="expected-to",
         ),
+        pytest.param(
+            "Apple said it would appeal against the decision.",
+            "Apple appealed against the decision.",
+            "modality",
+            id="would",
+        ),
+        pytest.param(
+            "The Bank of England cut interest rates to 4%.",
+            "The Bank of England raised interest rates to 4%.",
+            "negation",
+            id="opposite-direction",
+        ),
+        pytest.param(
+            "The pound fell 0.4% against the dollar.",
+            "The pound rose 0.4% against the dollar.",
+            "negation",
+            id="rose-fell",
+        ),
     ],
 )
 def test_polarity_contradictions(evidence: str, claim: str, kind: str) -> None:
@@ -401,6 +435,14 @@ def test_polarity_contradictions(evidence: str, claim: str, kind: str) -> None:
             "The company plans to buy the stadium.",
             "The company intends to buy the stadium.",
             id="hedge-kept",
+        ),
+        pytest.param(
+            "Imports rose 5% while exports fell 2%.", "Imports rose 5%.", id="both-directions"
+        ),
+        pytest.param(
+            "Mr Livingstone said he could not sincerely say sorry.",
+            "Mr Livingstone said he could not say sorry.",
+            id="adverb-dropped-after-not",
         ),
         pytest.param(
             "Hantuchova, who did not win a match in 2004, has won two of her three matches.",
