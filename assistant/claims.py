@@ -46,6 +46,7 @@ ALIGN_MIN = 0.5  # share of the claim's content words a sentence must hold to be
 ALIGN_MARGIN = 0.15  # a sentence supports only if aligned within this of the best-aligned one
 PLAIN_MIN = 0.75  # ... or this share of its words other than names (3 or more)
 CONFLICT_PLAIN_MIN = 0.3  # a sentence contradicts only if it shares this much beyond names
+STRONG_ALIGN = 0.75  # so aligned that a differing figure anywhere in it is a rival
 MAX_CANDIDATES = 8  # aligned sentences compared in full, best first
 PREFILTER = 0.2  # sentences sharing fewer of the claim's words (as written) are not analysed
 
@@ -122,7 +123,8 @@ _SYNONYM_GROUPS = {
     "fall": """fall falls fell fallen falling drop drops dropped dropping decline declines
         declined declining decrease decreases decreased slip slips slipped slump slumps slumped
         plunge plunges plunged dip dips dipped tumble tumbled sink sank lower lowers lowered
-        lowering reduce reduces reduced reducing""",
+        lowering reduce reduces reduced reducing cut cuts cutting axe axes axed axing slash
+        slashes slashed""",
     "say": "say says said saying state states stated tell tells told add adds added",
     "buy": """buy buys bought buying purchase purchases purchased purchasing acquire acquires
         acquired acquiring""",
@@ -158,7 +160,6 @@ _SYNONYM_GROUPS = {
     "breach": "breach breaches breached breaching break breaks broke broken breaking",
     "match": "match matches game games",
     "technology": "technology technologies tech",
-    "cut": "cut cuts cutting axe axes axed axing slash slashes slashed",
     "start": "start starts started starting begin begins began begun beginning",
 }
 _SYNONYM = {w: head for head, words in _SYNONYM_GROUPS.items() for w in words.split()}
@@ -526,12 +527,12 @@ class _Quantity:
     surface: str
     lo: float
     hi: float
-    unit: str  # "", "%", "pp", "c", "f", or a currency code
-    noun: str | None
+    unit: str  # "", "%", "pp", "c", "f", "km", "rank", or a currency code ("usd", "gbp")
+    noun: str | None  # the word after a bare count: "missile" in "71 missiles"
     index: int  # token index, for context
     scale: float = 1.0  # the scale word written after it (1e6 for "m")
     value: float = 0.0  # the number as written, scaled
-    approx: str = ""  # "", "about", "almost", "more", "less" or "range"
+    approx: str = ""  # "", "about", "almost", "more", "less", "range" or "pair" ("3-1")
     tolerance: float = 0.0  # rounding: half a unit of the last digit written
 
 
@@ -1741,7 +1742,7 @@ def _compare(
     coverage: tuple[float, float],
     vocab: frozenset[str],
 ) -> _Outcome:
-    strong = coverage[0] >= 0.75
+    strong = coverage[0] >= STRONG_ALIGN
     quantity, q_unverified = _quantity_mismatch(claim, evidence, strong)
     date, d_unverified = _date_mismatch(claim, evidence, strong)
     found = [

@@ -707,3 +707,34 @@ def test_evidence_from_text() -> None:
         "Temperatures fell to minus 19C.",
     ]
     assert {(e.number, e.date) for e in evidence} == {(2, THURSDAY)}
+
+
+def test_a_name_from_elsewhere_in_the_source_is_still_checked_in_its_slot() -> None:
+    evidence = [
+        Evidence(number=1, text="Kevin De Bruyne opened the scoring after 10 minutes."),
+        Evidence(number=1, text="Bernardo Silva and Phil Foden scored in the second half."),
+    ]
+    result = check_claim("Phil Foden opened the scoring after 10 minutes [1].", evidence)
+    assert result.verdict == CONTRADICTED
+    assert result.reason == "Phil Foden is not in [1], which says Kevin De Bruyne"
+
+
+@pytest.mark.parametrize(
+    ("evidence", "claim"),
+    [
+        pytest.param(
+            "The Conservatives dismissed the plan.", "The Tories dismissed the plan.", id="tories"
+        ),
+        pytest.param(
+            "The Liberal Democrats said it was misdirected.",
+            "The Lib Dems said it was misdirected.",
+            id="lib-dems",
+        ),
+        pytest.param(
+            "Manchester City beat Copenhagen 3-1.", "City beat Copenhagen 3-1.", id="short-name"
+        ),
+        pytest.param("The European Commission fined Apple.", "The EU fined Apple.", id="eu-body"),
+    ],
+)
+def test_more_aliases(evidence: str, claim: str) -> None:
+    assert check(evidence, claim).verdict == SUPPORTED
