@@ -161,6 +161,7 @@ CORPUS = [
     ),
     pytest.param("Growth slowed.[1] Rates held.[2]", 2, [[1], [2]], [], [], id="after-period"),
     pytest.param("Growth slowed¹. Rates held².", 2, [[1], [2]], [], [], id="superscript"),
+    pytest.param("The flat is 80m² and costs £2 per ft². [1]", 2, [[1]], [], [], id="squared"),
     pytest.param(
         "Growth slowed<sup>1</sup>. Rates held<sup>2,3</sup>.",
         3,
