@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from assistant.answer.answerer import Answerer
 from assistant.answer.engines import ENGINES
+from assistant.answer.judge import ClaimJudge
 from assistant.config import Settings, check_library_name
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ConfigError, NotFoundError
@@ -242,9 +243,8 @@ class Assistant:
         query = query or Query()
         parts = self.parts(query.library, query.model)
         name = self.engine_name(query.engine)
-        fallback = None
-        if name != "extractive" and self.settings.llm_fallback:
-            fallback = ENGINES.get("extractive")(parts)
+        offline = ENGINES.get("extractive")(parts) if name != "extractive" else None
+        fallback = offline if self.settings.llm_fallback else None
         return Answerer(
             library=parts.library,
             retrieval=Retrieval(parts, query.retriever, query.postprocessors()),
@@ -252,6 +252,11 @@ class Assistant:
             engine_name=name,
             fallback=fallback,
             top_k=self.settings.top_k,
+            offline=offline,
+            unverified=self.settings.unverified,
+            judge=ClaimJudge(parts.chat())
+            if name == "openai" and self.settings.claim_judge
+            else None,
         )
 
     def ask(

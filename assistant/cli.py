@@ -111,6 +111,11 @@ def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shar
     ask.add_argument("question")
     add_options(ask, Query)
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument(
+        "--show-draft",
+        action="store_true",
+        help="also print the LLM's own reply when the claim check changed or replaced it",
+    )
     ask.set_defaults(run=cmd_ask)
 
     chat = sub.add_parser(
@@ -121,6 +126,11 @@ def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shar
         "earlier ones ('And how many drones?'). /new starts over, /quit or Ctrl-D ends.",
     )
     add_options(chat, Query)
+    chat.add_argument(
+        "--show-draft",
+        action="store_true",
+        help="also print the LLM's own reply when the claim check changed or replaced it",
+    )
     chat.set_defaults(run=cmd_chat)
 
 
@@ -403,7 +413,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     parts = assistant.ask_stream(args.question, options_from(args, Query))
     answer = _print_stream(parts, Answer, as_json=args.json)
     if not args.json:
-        print_sources(answer)
+        print_sources(answer, show_draft=args.show_draft)
     return 0
 
 
@@ -434,7 +444,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except AssistantError as error:  # one bad question does not end the conversation
             print(f"error: {error}", file=sys.stderr)
             continue
-        print_sources(answer)
+        print_sources(answer, show_draft=args.show_draft)
         print()
 
 
@@ -460,8 +470,9 @@ def _print_stream(parts: Iterable[object], kind: type[Streamed], *, as_json: boo
     return final
 
 
-def print_sources(answer: Answer) -> None:
-    """The numbered sources an answer cites, with the quoted sentence, and any flags."""
+def print_sources(answer: Answer, *, show_draft: bool = False) -> None:
+    """The numbered sources an answer cites, with the quoted sentence, and any flags; what the
+    claim check changed, and with `show_draft` the engine's own reply."""
     from rich.text import Text
 
     console = _console()
@@ -469,6 +480,13 @@ def print_sources(answer: Answer) -> None:
         console.print(Text(f"note: {answer.fallback}", style="yellow"))
     if answer.confidence is not None:
         console.print(Text(f"confidence {answer.confidence:.0%}", style="dim"))
+    if answer.verification:
+        console.print(Text(f"checked: {answer.verification}", style="yellow"))
+    if answer.draft and show_draft:
+        console.print(Text("unverified draft (not checked out against the sources):", style="red"))
+        console.print(Text(answer.draft))
+    elif answer.draft:
+        console.print(Text("(the model's own reply: --show-draft)", style="dim"))
     if answer.abstained:
         console.print(
             Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")

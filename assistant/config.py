@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     )
     min_confidence: float | None = Field(
         None, ge=0.0, le=1.0, description="abstain below this confidence (None: the engine's own)"
+    )
+    unverified: Literal["replace", "refuse", "flag"] = Field(
+        "replace",
+        description="an LLM reply with no valid citation or a contradicted claim: replace it by "
+        "the offline answer, refuse, or show it flagged",
+    )
+    claim_judge: bool = Field(
+        True, description="with an LLM engine, let the LLM re-check claims the rules leave open"
     )
     plugins: str = Field(
         "", description="comma-separated modules that register parts (engines, retrievers...)"

@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from enum import StrEnum
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -210,14 +211,21 @@ class Citation(BaseModel):
     end: int
     support: float = Field(description="0..1: how well the quote supports the claim")
     sentence: int = Field(0, description="index of the answer sentence that carries the marker")
+    verdict: Literal["supported", "contradicted", "not_found"] = Field(
+        "supported",
+        description="the claim checker's verdict on the answer sentence against this source",
+    )
+    reason: str = Field("", description="why, e.g. '17 is not in [1], which says 71'")
 
 
 class FlagKind(StrEnum):
     """Why an answer sentence deserves a second look."""
 
     UNCITED = "uncited"
-    WEAK_SUPPORT = "weak_support"
+    CONTRADICTED = "contradicted"
+    NOT_FOUND = "not_found"
     INVALID_CITATION = "invalid_citation"
+    UNKNOWN_CITATION = "unknown_citation"
     NO_VALID_CITATION = "no_valid_citation"
 
 
@@ -277,6 +285,12 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(None, description="the question as retrieved")
     fallback: str | None = Field(
         None, description="why the LLM failed and the offline extractive engine answered instead"
+    )
+    verification: str | None = Field(
+        None, description="what the claim check changed: sentences dropped, or the reply replaced"
+    )
+    draft: str | None = Field(
+        None, description="the engine's own reply when the check changed or replaced it"
     )
 
     @property

@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from assistant import claims
-from assistant.claims import Evidence, Verdict, check_claim, check_sentence
+from assistant.answer import claims
+from assistant.answer.claims import Evidence, Verdict, check_claim, check_sentence
 from assistant.sentences import sentences
 
 HERE = Path(__file__).resolve().parent

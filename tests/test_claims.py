@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.claims import (
+from assistant.answer.claims import (
     ClaimCheck,
     Evidence,
     Verdict,

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.markers import parse_markers
+from assistant.answer.markers import parse_markers
 
 # A corpus of replies in the styles models write, good and bad: (reply, number of sources,
 # cited numbers per sentence, out-of-range numbers, unreadable markers).

@@ -412,6 +412,8 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, float | None]:
         metrics["citation_precision_llm"] = _mean(
             _citation(c, "llm", "precision") for c in answered
         )
+    if answered:
+        metrics["contradicted_answers"] = _mean(float(c.contradicted) for c in answered)
     scored = [c for c in qa if c.short_f1 is not None]
     if scored:
         metrics["short_em"] = _mean(c.short_em for c in scored)

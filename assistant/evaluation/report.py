@@ -21,6 +21,7 @@ LABELS = {
     "facts_retrieved": "facts in retrieved chunks",
     "summary_fact_recall": "summary fact recall",
     "summary_clean": "summaries without banned text",
+    "contradicted_answers": "answers with a contradicted claim",
     "short_em": "short answer exact match (SQuAD)",
     "short_f1": "short answer F1 (SQuAD)",
     "calibration_error": "expected calibration error (answered)",

@@ -76,6 +76,7 @@ class CaseResult(BaseModel):
         None, description="would quoting the top hit's first matching sentence be right"
     )
     baseline_fact_recall: float | None = None
+    contradicted: bool = Field(False, description="the claim checker flagged a cited claim")
     facts: list[FactCheck] = Field(default_factory=list)
     fact_recall: float | None = None
     retrieved: bool | None = Field(None, description="gold article (or facts) in top k")

@@ -35,7 +35,7 @@ from assistant.evaluation.metrics import (
     token_f1,
 )
 from assistant.evaluation.results import CaseResult, CitationCheck, RunReport
-from assistant.models import Answer, Article, IngestReport, Summary, Usage
+from assistant.models import Answer, Article, FlagKind, IngestReport, Summary, Usage
 from assistant.query import Query
 
 if TYPE_CHECKING:
@@ -187,6 +187,7 @@ def run_qa(
     result.prompt_tokens, result.completion_tokens = usage.prompt_tokens, usage.completion_tokens
     result.answer, result.abstained = answer.text, answer.abstained
     result.short_answer, result.confidence = answer.short_answer, answer.confidence
+    result.contradicted = any(f.kind is FlagKind.CONTRADICTED for f in answer.flags)
     result.facts = match_facts("" if answer.abstained else answer.text, case.facts)
     if squad:
         result.short_em, result.short_f1 = short_scores(case, answer)

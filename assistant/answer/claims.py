@@ -28,9 +28,9 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.evaluation.normalize import TENS, UNITS, words_to_number
-from assistant.lexical import STOPWORDS, stem
+from assistant.numbers import TENS, UNITS, words_to_number
 from assistant.sentences import sentences
+from assistant.store.lexical import STOPWORDS, stem
 
 __all__ = [
     "ClaimCheck",
@@ -734,6 +734,9 @@ def _names(tokens: Sequence[_Token]) -> list[_Name]:
     return names
 
 
+_HYPHEN_NOUN = re.compile(r"-([A-Za-z]{2,})\b")
+
+
 def _quantities(
     text: str, tokens: Sequence[_Token], masked: list[tuple[int, int]]
 ) -> tuple[list[_Quantity], list[_Date]]:
@@ -780,7 +783,10 @@ def _quantities(
         index = _token_at(tokens, num_start)
         end_token = _token_at(tokens, end - 1) if end > 0 else index
         noun = None
-        if not unit and end_token + 1 < len(tokens):
+        joined = _HYPHEN_NOUN.match(text, end) if not unit else None
+        if joined is not None:  # "four-year conflict": a count of years, not of anything else
+            noun = _lemma(joined.group(1).lower())
+        elif not unit and end_token + 1 < len(tokens):
             nxt = tokens[end_token + 1]
             if nxt.is_word and nxt.low not in _FUNCTION_WORDS:
                 noun = nxt.lemma
@@ -1313,7 +1319,12 @@ def _overlap(a: _Quantity, b: _Quantity) -> bool:
 def _same_kind(a: _Quantity, b: _Quantity) -> bool:
     if a.unit != b.unit:
         return {a.unit, b.unit} == {"%", "pp"} or (a.unit in _MONEY and b.unit in _MONEY)
+    if a.noun in _TIME_NOUNS or b.noun in _TIME_NOUNS:  # "71 missiles" is no rival of "4-year"
+        return a.noun == b.noun
     return bool(a.unit or not a.noun or not b.noun or a.noun == b.noun)
+
+
+_TIME_NOUNS = frozenset("second minute hour day week month year decade century time".split())
 
 
 def _quantity_mismatch(
