@@ -31,8 +31,8 @@ from assistant.query import Query, QueryOptions, SummaryOptions, SummaryRequest,
 from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
-from assistant.store.lexical import LexicalIndex
 from assistant.store.library import IngestOptions, Library, Progress
+from assistant.store.sqlite_catalog import SqliteCatalog
 from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
@@ -91,7 +91,7 @@ class Assistant:
     def catalog(self) -> Catalog:
         with self._lock:
             if self._catalog is None:
-                self._catalog = Catalog(self.settings.home / "catalog.sqlite3")
+                self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
             return self._catalog
 
     @property
@@ -130,9 +130,9 @@ class Assistant:
                     store=self._store(name),
                     embedder=self.embedder,
                     tokenizer=self.tokenizer,
-                    lexical=LexicalIndex(self.settings.home / "bm25" / name),
                     chunk_tokens=self.settings.chunk_tokens,
                     chunk_overlap=self.settings.chunk_overlap,
+                    flush_chunks=self.settings.flush_chunks,
                     max_article_chars=self.settings.max_article_chars,
                 )
             return self._libraries[name]

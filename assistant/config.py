@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(4, gt=0, le=256, description="texts per ONNX call")
     chunk_tokens: int = Field(200, gt=16, le=8192, description="target chunk size, cl100k tokens")
     chunk_overlap: int = Field(30, ge=0, description="overlap between chunks, cl100k tokens")
+    flush_chunks: int = Field(
+        256, gt=0, le=100_000, description="chunks embedded and committed together while ingesting"
+    )
     top_k: int = Field(6, gt=0, le=100)
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")

@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.embeddings import OnnxEmbedder
+from assistant.store.sqlite_catalog import fts_table
 
 N_ARTICLES = 240
 TOPICS = ["heating", "trade", "football", "elections", "rain", "markets", "science", "films"]
@@ -47,15 +48,18 @@ def consistent(assistant: Assistant) -> None:
     claimed = {c for ids in owned.values() for c in ids}
     assert claimed == stored, "catalog and vector store disagree"
     assert all(owned.values()), "an article without chunks"
-    index = library.lexical()
-    assert index is not None and set(index.ids) == stored, "BM25 and vector index disagree"
+    assert {c.id for c in library.catalog.iter_chunks(library.name)} == stored
+    assert library.catalog.intents(library.name) == []
+    with sqlite3.connect(library.catalog.path) as db:  # type: ignore[attr-defined]
+        table = fts_table(library.name)
+        assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == len(stored)
 
 
 def test_sigkill_mid_ingest_then_rerun(tmp_path: Path, onnx_embedder: OnnxEmbedder) -> None:
     folder = tmp_path / "batch"
     make_batch(folder)
     crashed_home = tmp_path / "crashed"
-    env = {**os.environ, "ASSISTANT_HOME": str(crashed_home)}
+    env = {**os.environ, "ASSISTANT_HOME": str(crashed_home), "ASSISTANT_FLUSH_CHUNKS": "16"}
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "ingest", str(folder), "--quiet"],
         env=env,
