@@ -32,8 +32,9 @@ from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
 from assistant.store.library import IngestOptions, Library, Progress
+from assistant.store.shared import open_store
 from assistant.store.sqlite_catalog import SqliteCatalog
-from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
+from assistant.store.vectors import VectorStore
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
 
@@ -76,7 +77,6 @@ class Assistant:
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self._catalog: Catalog | None = None
-        self._client: Any = None
         self._libraries: dict[str, Library] = {}
         self._lock = threading.RLock()
 
@@ -108,10 +108,7 @@ class Assistant:
         return self._tokenizer
 
     def _store(self, name: str) -> VectorStore:
-        with self._lock:
-            if self._client is None:
-                self._client = chroma_client(self.settings.home, self.settings.chroma_url)
-            return ChromaStore(self._client, name)
+        return open_store(self.settings.home, name, self.settings.chroma_url)
 
     def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
         """A library by name (the configured one by default), created on first ingest."""

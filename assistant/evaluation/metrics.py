@@ -300,7 +300,7 @@ def reliability(
 
     >>> _, ece = reliability([0.9, 0.9, 0.1, 0.1], [True, True, False, True])
     >>> round(ece, 3)
-    0.275
+    0.25
     """
     out: list[ReliabilityBin] = []
     error, total = 0.0, len(confidences)
