@@ -330,6 +330,15 @@ class Assistant:
         request = _summary_request(request, ids, options)
         return self.summarizer(request).stream(request)
 
+    def warm_up(self, library: str | None = None) -> tuple[int, int]:
+        """Load what the first question would: the embedder, the vector index, the keyword
+        index; (articles, chunks) of the library."""
+        lib = self.library(library, must_exist=True)
+        vector = lib.embedder.embed(["warm up"])[0]
+        lib.store.query(vector, 1)
+        lib.lexical().search("warm up", 1)
+        return lib.stats()
+
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
         out = []

@@ -228,6 +228,16 @@ def _add_ui(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> 
     )
     demo.set_defaults(run=cmd_demo)
 
+    serve = sub.add_parser(
+        "serve",
+        parents=[shared.library],
+        help="hold a library open so that other commands answer fast (embedded mode)",
+        description="Open the library's vector index and keep it in memory: `assistant ask`, "
+        "`ingest` and the web UI started meanwhile use it through this process instead of "
+        "loading the index themselves. Ctrl-C stops it.",
+    )
+    serve.set_defaults(run=cmd_serve)
+
     ui = sub.add_parser(
         "ui",
         parents=[shared.library],
@@ -738,6 +748,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_report(report)
     cmd_docs_list(argparse.Namespace(home=args.home, library=args.library, json=False))
     return 0 if report.ok else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import time
+
+    assistant = _assistant(args)
+    name = assistant.library(args.library, must_exist=True).name
+    articles, chunks = assistant.warm_up(name)
+    print(
+        f"serving library {name!r} ({articles:,} articles, {chunks:,} chunks) from "
+        f"{assistant.settings.home}; Ctrl-C stops",
+        flush=True,
+    )
+    while True:
+        time.sleep(3600)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
