@@ -198,6 +198,8 @@ def test_readme_block_runs(block: Block, sandbox: Sandbox) -> None:
     first = code.strip().splitlines()[0]
     if first.startswith("# ") and "." in first and " " not in first[2:]:
         (sandbox.folder / first[2:]).write_text(code, encoding="utf-8")
+    if "llama_cpp.server" in code:
+        code = local_model(code)
     if block.language == "python":
         run_python(block, code, sandbox)
     elif block.language == "bash":
@@ -211,6 +213,22 @@ def test_readme_block_runs(block: Block, sandbox: Sandbox) -> None:
         path = sandbox.folder / f"block-{block.number}.{block.language}"
         path.write_text(code, encoding="utf-8")
         assert load_dataset(path).cases
+
+
+def local_model(code: str) -> str:
+    """The llama.cpp block runs where a GGUF model and llama-cpp-python are installed
+    (ASSISTANT_TEST_GGUF, ASSISTANT_TEST_LLAMA_PYTHON: see tests/test_smollm.py)."""
+    gguf, python = (
+        os.environ.get("ASSISTANT_TEST_GGUF"),
+        os.environ.get("ASSISTANT_TEST_LLAMA_PYTHON"),
+    )
+    if not gguf or not python:
+        pytest.skip(
+            "needs a local GGUF model: set ASSISTANT_TEST_GGUF and ASSISTANT_TEST_LLAMA_PYTHON"
+        )
+    port = str(free_port())
+    code = code.replace("~/models/model.gguf", gguf).replace("~/llama-venv/bin/python", python)
+    return code.replace("8091", port)
 
 
 def run_python(block: Block, code: str, sandbox: Sandbox) -> None:
@@ -244,7 +262,7 @@ def check_quick_start(code: str, sandbox: Sandbox) -> None:
 def run_shell(code: str, sandbox: Sandbox) -> None:
     sandbox.llm.script(*[Reply("Russia attacked with 71 missiles [1].")] * 4)
     lines = ["set -euo pipefail", WAIT_FOR_PORT]
-    for line in code.splitlines():
+    for line in re.sub(r"\\\n\s*", " ", code).splitlines():
         command = line.split("  #")[0].rstrip() if not line.startswith("#") else ""
         if not command:
             continue
