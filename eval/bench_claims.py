@@ -33,6 +33,7 @@ from pathlib import Path
 
 from assistant.answer import claims
 from assistant.answer.claims import Evidence, Verdict, check_claim, check_sentence
+from assistant.numbers import TENS, UNITS
 from assistant.sentences import sentences
 
 HERE = Path(__file__).resolve().parent
@@ -328,21 +329,7 @@ _NUMBER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORD_VALUES = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
+    word: value for word, value in {**UNITS, **TENS}.items() if _NUMBER_WORDS.fullmatch(word)
 }
 _VALUE_WORDS = {v: k for k, v in _WORD_VALUES.items()}
 _DATE_PARTS = re.compile(
