@@ -129,6 +129,7 @@ class Library:
                 full = self.catalog.get(self.name, item.article.id)
                 if full is not None:
                     self.catalog.restore(self.name, full, self.store.get(full.chunk_ids))
+            self.catalog.recount(self.name)
 
     def _check_embedder(self) -> None:
         row = self.catalog.library(self.name)

@@ -128,6 +128,8 @@ class SqliteCatalog:
             for column, kind in LIBRARY_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE libraries ADD COLUMN {column} {kind}")
+            for (name,) in self._db.execute("SELECT name FROM libraries").fetchall():
+                self._create_index(str(name))  # libraries from before the keyword index
 
     def close(self) -> None:
         """Close the database connection."""
@@ -175,23 +177,26 @@ class SqliteCatalog:
     def create_library(self, name: str, embedder: str) -> LibraryRow:
         """Record a new library built with `embedder`, with its keyword index (idempotent)."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        table = fts_table(name)
         with self.transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO libraries (name, embedder, dim, created_at) "
                 "VALUES (?, ?, 0, ?)",
                 (name, embedder, now),
             )
-            self._db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
-                "terms, tokenize = 'unicode61 remove_diacritics 0')"
-            )
-            self._db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, row)"
-            )
+            self._create_index(name)
         row = self.library(name)
         assert row is not None
         return row
+
+    def _create_index(self, name: str) -> None:
+        table = fts_table(name)
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
+            "terms, tokenize = 'unicode61 remove_diacritics 0')"
+        )
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, row)"
+        )
 
     def set_dim(self, name: str, dim: int) -> None:
         """Record the vector size once the first vectors exist."""
@@ -356,6 +361,16 @@ class SqliteCatalog:
             self._remove(library, stored.article.id)
             self._insert(library, stored.article, chunks, stored.chunker)
             self._bump(library)
+
+    def recount(self, library: str) -> None:
+        """Set a library's counters from its rows (after a migration)."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE libraries SET "
+                "n_articles = (SELECT COUNT(*) FROM articles WHERE library = ?), "
+                "n_chunks = (SELECT COUNT(*) FROM chunks WHERE library = ?) WHERE name = ?",
+                (library, library, library),
+            )
 
     def delete(self, library: str, article_id: str) -> list[str]:
         """Remove an article; its chunk ids, recorded as intents until the caller has removed
