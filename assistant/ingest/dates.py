@@ -187,7 +187,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # 03/02/2026, 3-2-2026, 03.02.2026: day and month order decided by hints
     (
         "numeric",
-        re.compile(r"(?<![\d/.-])(?P<a>[0-3]?\d)([-/.])(?P<b>[01]?\d)\2" + _YEAR.format(name="y")),
+        re.compile(r"(?<![\d/.-])(?P<a>[0-3]?\d)([-/.])(?P<b>[0-3]?\d)\2" + _YEAR.format(name="y")),
     ),
 ]
 # An agency dateline without a year: "WASHINGTON, Feb 3 (Reuters) -"

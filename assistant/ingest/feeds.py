@@ -176,7 +176,8 @@ def parse_xml(data: bytes) -> ET.Element:
     except DefusedXmlException as e:
         raise IngestError(_refused(e)) from e
     except ET.ParseError as e:
-        raise IngestError(_broken(e)) from e
+        line, column = e.position
+        raise IngestError(_broken(line, column, str(e).split(":")[0])) from e
     return root
 
 
@@ -185,23 +186,37 @@ class _EntityRefused(ValueError):
 
 
 def parse_xml_stdlib(data: bytes) -> ET.Element:
-    """The standard library's parser with entity declarations and external entities refused
+    """The standard library's expat with entity declarations and external entities refused
     (what defusedxml does), for when defusedxml is not installed."""
+    import xml.parsers.expat as expat
+
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def name(raw: str) -> str:  # expat's 'uri}local' -> ElementTree's '{uri}local'
+        return "{" + raw if "}" in raw else raw
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        builder.start(name(tag), {name(k): v for k, v in attributes.items()})
 
     def refuse(*args: object) -> None:
         raise _EntityRefused("entity declaration")
 
-    parser: ET.XMLParser = ET.XMLParser()
-    parser.parser.EntityDeclHandler = refuse
-    parser.parser.UnparsedEntityDeclHandler = refuse
-    parser.parser.ExternalEntityRefHandler = lambda *args: 0
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
     try:
-        parser.feed(data)
-        return parser.close()
+        parser.Parse(data, True)
+        return builder.close()
     except _EntityRefused as e:
         raise IngestError(_refused(e)) from e
-    except ET.ParseError as e:
-        raise IngestError(_broken(e)) from e
+    except expat.ExpatError as e:
+        reason = expat.errors.messages.get(e.code, "error")
+        raise IngestError(_broken(e.lineno, e.offset, reason)) from e
 
 
 def _refused(error: Exception) -> str:
@@ -211,9 +226,7 @@ def _refused(error: Exception) -> str:
     )
 
 
-def _broken(error: ET.ParseError) -> str:
-    line, column = error.position
-    reason = str(error).split(":")[0]
+def _broken(line: int, column: int, reason: str) -> str:
     return (
         f"broken XML at line {line}, column {column + 1} ({reason}): the feed is not "
         "well-formed; check the URL is the feed itself, or ask its publisher to fix it"
