@@ -150,7 +150,7 @@ def markdown(results: dict[str, dict[str, Any]], data: Path) -> str:
         cells = []
         for source in DATE_SOURCES:
             s = r["per_source"][source]
-            right = f", {s['precision']:.0%} right" if s["precision"] is not None else ""
+            right = f", {s['precision']:.1%} right" if s["precision"] is not None else ""
             cells.append(f"{s['pages']} ({s['share']:.0%}{right})")
         lines.append(f"| {split} | " + " | ".join(cells) + " |")
     lines.append("")

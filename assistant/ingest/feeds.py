@@ -202,13 +202,16 @@ def parse_xml_stdlib(data: bytes) -> ET.Element:
     def refuse(*args: object) -> None:
         raise _EntityRefused("entity declaration")
 
+    def refuse_external(*args: object) -> int:
+        raise _EntityRefused("external entity")
+
     parser.buffer_text = True
     parser.StartElementHandler = start
     parser.EndElementHandler = lambda tag: builder.end(name(tag))
     parser.CharacterDataHandler = builder.data
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser.ExternalEntityRefHandler = refuse_external
     try:
         parser.Parse(data, True)
         return builder.close()
