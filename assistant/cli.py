@@ -749,7 +749,9 @@ def cmd_docs_show(args: argparse.Namespace) -> int:
     meta = [
         f"id {article.id}",
         f"source {article.url or article.source}",
-        f"date {article.date}" if article.date else "",
+        f"date {article.date}" + (f" (from {article.date_source})" if article.date_source else "")
+        if article.date
+        else "",
         f"author {article.author}" if article.author else "",
         f"credits {', '.join(article.credits)}" if article.credits else "",
         f"{article.n_chunks} chunks",
