@@ -10,7 +10,8 @@ Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -25,18 +26,29 @@ from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.loaders import load_text
 from assistant.llm import CHAT_PROVIDERS, DEFAULT_CHAT_MODEL, LLM
 from assistant.logs import configure_logging
-from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo, Summary, Turn
+from assistant.models import (
+    Answer,
+    Article,
+    Chunk,
+    IngestReport,
+    LibraryInfo,
+    PollReport,
+    Summary,
+    Turn,
+)
 from assistant.parts import Parts
 from assistant.query import Query, QueryOptions, SummaryOptions, SummaryRequest, describe
 from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
+from assistant.store.feed_state import FeedState
 from assistant.store.library import IngestOptions, Library, Progress
 from assistant.store.shared import open_store
 from assistant.store.sqlite_catalog import SqliteCatalog
 from assistant.store.vectors import VectorStore
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
+from assistant.watch import Watcher
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
@@ -77,6 +89,7 @@ class Assistant:
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self._catalog: Catalog | None = None
+        self._feed_state: FeedState | None = None
         self._libraries: dict[str, Library] = {}
         self._lock = threading.RLock()
 
@@ -93,6 +106,14 @@ class Assistant:
             if self._catalog is None:
                 self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
             return self._catalog
+
+    @property
+    def feed_state(self) -> FeedState:
+        """What `watch` remembers between polls (ASSISTANT_HOME/feeds.sqlite3)."""
+        with self._lock:
+            if self._feed_state is None:
+                self._feed_state = FeedState(self.settings.home / "feeds.sqlite3")
+            return self._feed_state
 
     @property
     def embedder(self) -> Embedder:
@@ -145,7 +166,8 @@ class Assistant:
         progress: Progress | None = None,
         names: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Ingest files, folders and http(s) URLs. Bad sources are reported, never raised.
+        """Ingest files, folders, http(s) URLs and feeds (RSS, Atom, sitemaps, URL lists: each
+        item's page is fetched). Bad sources are reported, never raised.
 
         >>> Assistant().ingest(samples_dir(), include=["*.html", "*.md"]).counts
         {'added': 0, 'updated': 0, 'unchanged': 2, 'duplicate': 0, 'failed': 0}
@@ -157,8 +179,65 @@ class Assistant:
             fetch_max_bytes=self.settings.fetch_max_bytes,
             max_file_bytes=self.settings.max_file_bytes,
             names=dict(names or {}),
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_feed_items=self.settings.feed_max_items,
         )
         return self.library(library).ingest(list(inputs), options, progress)
+
+    def watcher(self, library: str | None = None) -> Watcher:
+        """What polls feeds into a library (see `watch`)."""
+        return Watcher(
+            self.library(library),
+            self.feed_state,
+            fetch_timeout=self.settings.fetch_timeout,
+            fetch_max_bytes=self.settings.fetch_max_bytes,
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_items=self.settings.feed_max_items,
+        )
+
+    def poll(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        progress: Progress | None = None,
+        number: int = 1,
+    ) -> PollReport:
+        """Poll feed URLs once: conditional GETs, robots.txt, and only new or changed items
+        fetched and ingested. `PollReport.summary()` is its one line, e.g. 'poll 1 at
+        2026-02-03 16:56:01Z: 1 feed(s); 3 added, 0 updated, 0 unchanged, 9 known (1.8s)'."""
+        return self.watcher(library).poll(feeds, number=number, progress=progress)
+
+    def watch(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        every: float = 1800.0,
+        once: bool = False,
+        on_poll: Callable[[PollReport], None] | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Poll feeds every `every` seconds (from the start of one poll to the next) until
+        `stop` is set or Ctrl-C (KeyboardInterrupt, raised to the caller); `once`: one poll.
+        Returns how many polls ran."""
+        watcher = self.watcher(library)
+        number = 0
+        while True:
+            number += 1
+            started = time.monotonic()
+            report = watcher.poll(feeds, number=number, progress=progress)
+            if on_poll is not None:
+                on_poll(report)
+            if once or (stop is not None and stop.is_set()):
+                return number
+            pause = max(0.0, every - (time.monotonic() - started))
+            if stop is not None:
+                if stop.wait(pause):
+                    return number
+            else:
+                time.sleep(pause)
 
     def ingest_text(
         self,

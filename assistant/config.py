@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")
     max_file_bytes: int = Field(100_000_000, gt=0, description="size cap for one file")
+    host_delay: float = Field(
+        1.0, ge=0, le=600, description="seconds between two requests to one host (feeds, watch)"
+    )
+    robots: bool = Field(
+        True, description="fetch feed items and watched feeds only where robots.txt allows"
+    )
+    feed_max_items: int = Field(
+        500, gt=0, description="items taken from one feed, sitemap or URL list"
+    )
     max_upload_mb: int = Field(50, gt=0, description="largest file the web UI accepts, in MB")
     max_article_chars: int = Field(
         2_000_000, gt=0, description="cap on one article's cleaned text (about 1,000 pages)"

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS articles (
     chunker TEXT NOT NULL,
     chunk_ids TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
+    date_source TEXT,
     PRIMARY KEY (library, id)
 );
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
@@ -83,6 +84,10 @@ CREATE TABLE IF NOT EXISTS intents (
 LIBRARY_COLUMNS = {
     "n_articles": "INTEGER NOT NULL DEFAULT 0",
     "n_chunks": "INTEGER NOT NULL DEFAULT 0",
+}
+# Columns added to the articles table since its first version (NULL in older rows).
+ARTICLE_ADDED_COLUMNS = {
+    "date_source": "TEXT",  # metadata, text, feed, url or ingested; NULL: not recorded
 }
 _SELECT = ", ".join(ARTICLE_COLUMNS)
 _LIGHT = _SELECT.replace("text,", "'' AS text,", 1)
@@ -128,6 +133,10 @@ class SqliteCatalog:
             for column, kind in LIBRARY_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE libraries ADD COLUMN {column} {kind}")
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
+            for column, kind in ARTICLE_ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
             for (name,) in self._db.execute("SELECT name FROM libraries").fetchall():
                 self._create_index(str(name))  # libraries from before the keyword index
 
