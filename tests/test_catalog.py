@@ -548,3 +548,29 @@ def test_a_server_that_is_down_is_a_one_line_config_error(tmp_path: Path) -> Non
     assert "\n" not in message
     with pytest.raises(ConfigError, match="postgresql://"):
         PostgresCatalog("mysql://someone@host/db", tmp_path)
+
+
+def test_snapshots_of_a_dropped_library_are_not_used_and_are_removed(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(PostgresLexical, "SAVE_AFTER", 1)
+    cache = tmp_path / "cache"
+    first = PostgresCatalog(database_url, cache)
+    first.create_library(LIB, "hash-64")
+    for i in range(3):
+        commit(first, pending(article(f"g{i}", f"{TRADE} Grain {i}.")))
+    first.lexical(LIB)
+    old = [p.name for p in (cache / LIB).iterdir()]
+    with psycopg.connect(database_url, autocommit=True) as conn:  # dropped by another machine
+        for table in ("articles", "chunks", "removed", "libraries"):
+            conn.execute(f"DELETE FROM {table}")
+    second = PostgresCatalog(database_url, tmp_path / "elsewhere")
+    second.create_library(LIB, "hash-64")
+    commit(second, pending(article("c", FOOTBALL)))
+    reader = PostgresCatalog(database_url, cache)  # finds the old library's snapshot only
+    assert reader.lexical(LIB).search("grain", 5) == []
+    assert reader.lexical(LIB).search("football", 5)
+    new = [p.name for p in (cache / LIB).iterdir()]
+    assert len(new) == 1 and new != old
+    for catalog in (first, second, reader):
+        catalog.close()

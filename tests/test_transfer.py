@@ -51,7 +51,7 @@ def test_a_library_moves_between_setups_without_embedding_again(
     embedded = Assistant(settings, embedder=HashEmbedder())
     assert embedded.ingest_samples().ok
     before = answers(embedded, "default")
-    assert all(cited for _, cited in before[:2])
+    assert before[0][1], "the first question should be answered with citations"
     first = embedded.export_library("default", tmp_path / "export-1")
     assert (first.library, first.embedder, first.dim) == ("default", "hash-64", 64)
     assert (first.n_articles, first.n_chunks) == embedded.library().stats()

@@ -659,17 +659,30 @@ class PostgresLexical:
 
     # Snapshots: <folder>/<uid>-<generation>/, written to a staging folder and renamed.
 
-    def _snapshots(self) -> list[tuple[int, Path]]:
+    def _snapshots(self, uid: str | None = None) -> list[tuple[int, Path]]:
+        """(generation, folder) of the snapshots of library `uid` (None: of any), newest
+        first."""
         found = []
         for path in self.folder.glob("*-*"):
-            uid, _, generation = path.name.rpartition("-")
-            if not path.name.startswith(".") and generation.isdigit() and uid:
+            owner, _, generation = path.name.rpartition("-")
+            if path.name.startswith(".") or not generation.isdigit() or not owner:
+                continue
+            if uid is None or owner == uid:
                 found.append((int(generation), path))
         return sorted(found, reverse=True)
 
     def _load(self) -> None:
-        """Start from the newest readable snapshot, if any (a vanished one is skipped)."""
-        for _, path in self._snapshots():
+        """Start from the newest readable snapshot of this library (same uid, not ahead of the
+        catalog), if there is one; a vanished or damaged one is skipped."""
+        rows = self.catalog._rows(
+            "SELECT uid, generation FROM libraries WHERE name = %s", (self.library,)
+        )
+        if not rows:
+            return
+        uid, generation = str(rows[0][0]), int(rows[0][1])
+        for saved, path in self._snapshots(uid):
+            if saved > generation:
+                continue
             try:
                 index, info = Bm25Index.load(path)
                 version = (str(info["uid"]), int(str(info["generation"])))
@@ -692,8 +705,10 @@ class PostgresLexical:
             shutil.rmtree(staging, ignore_errors=True)
             return
         self.unsaved = 0
-        for _, older in self._snapshots()[2:]:
-            shutil.rmtree(older, ignore_errors=True)
+        keep = {path for _, path in self._snapshots(uid)[:2]}
+        for _, path in self._snapshots():
+            if path not in keep:  # older ones, and those of a library of the same name dropped
+                shutil.rmtree(path, ignore_errors=True)
 
 
 # Statements run inside a caller's transaction
