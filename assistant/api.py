@@ -45,6 +45,13 @@ from assistant.store.feed_state import FeedState
 from assistant.store.library import IngestOptions, Library, Progress
 from assistant.store.shared import open_store
 from assistant.store.sqlite_catalog import SqliteCatalog
+from assistant.store.transfer import (
+    Manifest,
+    check_embedder,
+    export_library,
+    import_library,
+    read_manifest,
+)
 from assistant.store.vectors import VectorStore
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
@@ -102,9 +109,18 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
+        """The article catalog: PostgreSQL in server mode, else SQLite under ASSISTANT_HOME."""
         with self._lock:
             if self._catalog is None:
-                self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
+                check_server_mode(self.settings)
+                if self.settings.database_url:
+                    from assistant.store.postgres_catalog import PostgresCatalog
+
+                    self._catalog = PostgresCatalog(
+                        self.settings.database_url, self.settings.home / "bm25-cache"
+                    )
+                else:
+                    self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
             return self._catalog
 
     @property
@@ -129,6 +145,7 @@ class Assistant:
         return self._tokenizer
 
     def _store(self, name: str) -> VectorStore:
+        check_server_mode(self.settings)
         return open_store(self.settings.home, name, self.settings.chroma_url)
 
     def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
@@ -418,6 +435,20 @@ class Assistant:
         lib.lexical().search("warm up", 1)
         return lib.stats()
 
+    def export_library(self, name: str, folder: str | Path) -> Manifest:
+        """Write a library's articles, chunks and vectors to a new folder (see
+        assistant/store/transfer.py); `import_library` reads it into any setup."""
+        return export_library(self.library(name, must_exist=True), Path(folder))
+
+    def import_library(self, folder: str | Path, name: str | None = None) -> Manifest:
+        """Read an exported library into this setup (embedded or server) without embedding
+        again, as `name` (default: its exported name); the library must be new or empty, and
+        this setup's embedder the one that made the vectors."""
+        manifest = read_manifest(Path(folder))
+        check_embedder(manifest, self.embedder.name)
+        library = self.library(name or manifest.library)
+        return import_library(Path(folder), library, self.settings.flush_chunks)
+
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
         out = []
@@ -482,6 +513,23 @@ def _summary_request(
     if article_ids:
         values["article_ids"] = [*values.get("article_ids", []), *article_ids]
     return SummaryRequest.build(values)
+
+
+def check_server_mode(settings: Settings) -> None:
+    """Server mode shares both the catalog and the vectors, or neither: a ConfigError if only
+    one of ASSISTANT_DATABASE_URL and ASSISTANT_CHROMA_URL is set."""
+    if bool(settings.database_url) == bool(settings.chroma_url):
+        return
+    have, missing, example = (
+        ("ASSISTANT_DATABASE_URL", "ASSISTANT_CHROMA_URL", "http://host:8000")
+        if settings.database_url
+        else ("ASSISTANT_CHROMA_URL", "ASSISTANT_DATABASE_URL", "postgresql://user@host/db")
+    )
+    raise ConfigError(
+        f"{have} is set but {missing} is not: machines that share a library must share both "
+        f"the catalog (PostgreSQL) and the vectors (a Chroma server). Set {missing} (e.g. "
+        f"{example}), or unset {have} to keep everything under ASSISTANT_HOME"
+    )
 
 
 def check_library(name: str) -> str:

@@ -198,9 +198,24 @@ def _add_docs(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -
     remove.add_argument("id", help="article id (a unique prefix is enough)")
     remove.set_defaults(run=cmd_docs_rm)
 
-    libraries = sub.add_parser("libraries", help="list libraries with sizes and embedders")
+    libraries = sub.add_parser(
+        "libraries",
+        help="list libraries with sizes and embedders; export or import one",
+        description="Without an action, list the libraries. `export NAME DIR` writes a "
+        "library's articles, chunks and vectors to DIR; `import DIR` reads them into this "
+        "setup (embedded or server) without embedding again.",
+    )
     libraries.add_argument("--json", action="store_true")
     libraries.set_defaults(run=cmd_libraries)
+    actions = libraries.add_subparsers(dest="libraries_command", metavar="ACTION")
+    export = actions.add_parser("export", help="write a library to a folder")
+    export.add_argument("name", help="the library to export")
+    export.add_argument("folder", metavar="DIR", help="a new or empty folder")
+    export.set_defaults(run=cmd_libraries_export)
+    imports = actions.add_parser("import", help="read an exported library into this setup")
+    imports.add_argument("folder", metavar="DIR", help="a folder written by export")
+    imports.add_argument("--as", dest="name", metavar="NAME", help="library name to import as")
+    imports.set_defaults(run=cmd_libraries_import)
 
 
 def _add_eval(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
@@ -790,6 +805,24 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     for info in infos:
         table.add_row(info.name, str(info.n_articles), str(info.n_chunks), info.embedder)
     _console().print(table)
+    return 0
+
+
+def cmd_libraries_export(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).export_library(args.name, Path(args.folder))
+    print(
+        f"exported library {manifest.library!r}: {manifest.n_articles} articles, "
+        f"{manifest.n_chunks} chunks ({manifest.embedder}, dim {manifest.dim}) to {args.folder}"
+    )
+    return 0
+
+
+def cmd_libraries_import(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).import_library(Path(args.folder), args.name)
+    print(
+        f"imported {manifest.n_articles} articles, {manifest.n_chunks} chunks into library "
+        f"{args.name or manifest.library!r}"
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,15 @@ class Settings(BaseSettings):
     home: Path = Field(DEFAULT_HOME, description="data directory (ASSISTANT_HOME)")
     library: str = Field("default", description="library (collection) name")
     chroma_url: str | None = Field(
-        None, description="a Chroma server (http://host:port) instead of the embedded store"
+        None,
+        description="a Chroma server (http://host:port) for the vectors; server mode, with "
+        "ASSISTANT_DATABASE_URL",
+    )
+    database_url: str | None = Field(
+        None,
+        description="a PostgreSQL catalog (postgresql://user:password@host:5432/db) shared by "
+        "machines; server mode, with ASSISTANT_CHROMA_URL",
+        repr=False,
     )
     embedder: str = Field(
         "local-minilm",
@@ -99,6 +108,10 @@ class Settings(BaseSettings):
     def _hide_key(self, value: str | None) -> str | None:
         return "[hidden]" if value else None
 
+    @field_serializer("database_url", when_used="json")
+    def _hide_password(self, value: str | None) -> str | None:
+        return redact_url(value) if value else None
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -122,6 +135,21 @@ class Settings(BaseSettings):
                 f"chunk_tokens ({self.chunk_tokens})"
             )
         return self
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, to show in messages and settings."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(unreadable URL)"
+    if password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(
+        (parts.scheme, f"{parts.username}:***@{host}", parts.path, parts.query, parts.fragment)
+    )
 
 
 def check_library_name(name: str) -> str:
