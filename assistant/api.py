@@ -13,7 +13,8 @@ The CLI and the UI call this and nothing below it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -21,23 +22,43 @@ from pydantic import ValidationError
 
 from assistant.answer.answerer import Answerer
 from assistant.answer.engines import ENGINES
+from assistant.answer.judge import ClaimJudge
 from assistant.config import Settings, check_library_name
 from assistant.embeddings import Embedder, build_embedder
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.loaders import load_text
 from assistant.llm import CHAT_PROVIDERS, DEFAULT_CHAT_MODEL, LLM
 from assistant.logs import configure_logging
-from assistant.models import Answer, Article, Chunk, IngestReport, LibraryInfo, Summary, Turn
+from assistant.models import (
+    Answer,
+    Article,
+    Chunk,
+    IngestReport,
+    LibraryInfo,
+    PollReport,
+    Summary,
+    Turn,
+)
 from assistant.parts import Parts
 from assistant.query import Query, QueryOptions, SummaryOptions, SummaryRequest, describe
 from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
-from assistant.store.lexical import LexicalIndex
+from assistant.store.feed_state import FeedState
 from assistant.store.library import IngestOptions, Library, Progress
-from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
+from assistant.store.shared import open_store
+from assistant.store.sqlite_catalog import SqliteCatalog
+from assistant.store.transfer import (
+    Manifest,
+    check_embedder,
+    export_library,
+    import_library,
+    read_manifest,
+)
+from assistant.store.vectors import VectorStore
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
+from assistant.watch import Watcher
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
@@ -78,7 +99,7 @@ class Assistant:
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self._catalog: Catalog | None = None
-        self._client: Any = None
+        self._feed_state: FeedState | None = None
         self._libraries: dict[str, Library] = {}
         self._lock = threading.RLock()
 
@@ -91,10 +112,27 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
+        """The article catalog: PostgreSQL in server mode, else SQLite under ASSISTANT_HOME."""
         with self._lock:
             if self._catalog is None:
-                self._catalog = Catalog(self.settings.home / "catalog.sqlite3")
+                check_server_mode(self.settings)
+                if self.settings.database_url:
+                    from assistant.store.postgres_catalog import PostgresCatalog
+
+                    self._catalog = PostgresCatalog(
+                        self.settings.database_url, self.settings.home / "bm25-cache"
+                    )
+                else:
+                    self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
             return self._catalog
+
+    @property
+    def feed_state(self) -> FeedState:
+        """What `watch` remembers between polls (ASSISTANT_HOME/feeds.sqlite3)."""
+        with self._lock:
+            if self._feed_state is None:
+                self._feed_state = FeedState(self.settings.home / "feeds.sqlite3")
+            return self._feed_state
 
     @property
     def embedder(self) -> Embedder:
@@ -110,10 +148,8 @@ class Assistant:
         return self._tokenizer
 
     def _store(self, name: str) -> VectorStore:
-        with self._lock:
-            if self._client is None:
-                self._client = chroma_client(self.settings.home, self.settings.chroma_url)
-            return ChromaStore(self._client, name)
+        check_server_mode(self.settings)
+        return open_store(self.settings.home, name, self.settings.chroma_url)
 
     def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
         """A library by name (the configured one by default), created on first ingest."""
@@ -132,9 +168,9 @@ class Assistant:
                     store=self._store(name),
                     embedder=self.embedder,
                     tokenizer=self.tokenizer,
-                    lexical=LexicalIndex(self.settings.home / "bm25" / name),
                     chunk_tokens=self.settings.chunk_tokens,
                     chunk_overlap=self.settings.chunk_overlap,
+                    flush_chunks=self.settings.flush_chunks,
                     max_article_chars=self.settings.max_article_chars,
                 )
             return self._libraries[name]
@@ -150,7 +186,8 @@ class Assistant:
         progress: Progress | None = None,
         names: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Ingest files, folders and http(s) URLs. Bad sources are reported, never raised.
+        """Ingest files, folders, http(s) URLs and feeds (RSS, Atom, sitemaps, URL lists: each
+        item's page is fetched). Bad sources are reported, never raised.
 
         >>> Assistant().ingest(samples_dir(), include=["*.html", "*.md"]).counts
         {'added': 0, 'updated': 0, 'unchanged': 2, 'duplicate': 0, 'failed': 0}
@@ -162,8 +199,65 @@ class Assistant:
             fetch_max_bytes=self.settings.fetch_max_bytes,
             max_file_bytes=self.settings.max_file_bytes,
             names=dict(names or {}),
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_feed_items=self.settings.feed_max_items,
         )
         return self.library(library).ingest(list(inputs), options, progress)
+
+    def watcher(self, library: str | None = None) -> Watcher:
+        """What polls feeds into a library (see `watch`)."""
+        return Watcher(
+            self.library(library),
+            self.feed_state,
+            fetch_timeout=self.settings.fetch_timeout,
+            fetch_max_bytes=self.settings.fetch_max_bytes,
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_items=self.settings.feed_max_items,
+        )
+
+    def poll(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        progress: Progress | None = None,
+        number: int = 1,
+    ) -> PollReport:
+        """Poll feed URLs once: conditional GETs, robots.txt, and only new or changed items
+        fetched and ingested. `PollReport.summary()` is its one line, e.g. 'poll 1 at
+        2026-02-03 16:56:01Z: 1 feed(s); 3 added, 0 updated, 0 unchanged, 9 known (1.8s)'."""
+        return self.watcher(library).poll(feeds, number=number, progress=progress)
+
+    def watch(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        every: float = 1800.0,
+        once: bool = False,
+        on_poll: Callable[[PollReport], None] | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Poll feeds every `every` seconds (from the start of one poll to the next) until
+        `stop` is set or Ctrl-C (KeyboardInterrupt, raised to the caller); `once`: one poll.
+        Returns how many polls ran."""
+        watcher = self.watcher(library)
+        number = 0
+        while True:
+            number += 1
+            started = time.monotonic()
+            report = watcher.poll(feeds, number=number, progress=progress)
+            if on_poll is not None:
+                on_poll(report)
+            if once or (stop is not None and stop.is_set()):
+                return number
+            pause = max(0.0, every - (time.monotonic() - started))
+            if stop is not None:
+                if stop.wait(pause):
+                    return number
+            else:
+                time.sleep(pause)
 
     def ingest_text(
         self,
@@ -245,9 +339,8 @@ class Assistant:
         query = query or Query()
         parts = self.parts(query.library, query.model)
         name = self.engine_name(query.engine)
-        fallback = None
-        if name != "extractive" and self.settings.llm_fallback:
-            fallback = ENGINES.get("extractive")(parts)
+        offline = ENGINES.get("extractive")(parts) if name != "extractive" else None
+        fallback = offline if self.settings.llm_fallback else None
         return Answerer(
             library=parts.library,
             retrieval=Retrieval(parts, query.retriever, query.postprocessors()),
@@ -255,6 +348,11 @@ class Assistant:
             engine_name=name,
             fallback=fallback,
             top_k=self.settings.top_k,
+            offline=offline,
+            unverified=self.settings.unverified,
+            judge=ClaimJudge(parts.chat())
+            if name == "openai" and self.settings.claim_judge
+            else None,
         )
 
     def ask(
@@ -331,6 +429,29 @@ class Assistant:
         request = _summary_request(request, ids, options)
         return self.summarizer(request).stream(request)
 
+    def warm_up(self, library: str | None = None) -> tuple[int, int]:
+        """Load what the first question would: the embedder, the vector index, the keyword
+        index; (articles, chunks) of the library."""
+        lib = self.library(library, must_exist=True)
+        vector = lib.embedder.embed(["warm up"])[0]
+        lib.store.query(vector, 1)
+        lib.lexical().search("warm up", 1)
+        return lib.stats()
+
+    def export_library(self, name: str, folder: str | Path) -> Manifest:
+        """Write a library's articles, chunks and vectors to a new folder (see
+        assistant/store/transfer.py); `import_library` reads it into any setup."""
+        return export_library(self.library(name, must_exist=True), Path(folder))
+
+    def import_library(self, folder: str | Path, name: str | None = None) -> Manifest:
+        """Read an exported library into this setup (embedded or server) without embedding
+        again, as `name` (default: its exported name); the library must be new or empty, and
+        this setup's embedder the one that made the vectors."""
+        manifest = read_manifest(Path(folder))
+        check_embedder(manifest, self.embedder.name)
+        library = self.library(name or manifest.library)
+        return import_library(Path(folder), library, self.settings.flush_chunks)
+
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
         out = []
@@ -395,6 +516,23 @@ def _summary_request(
     if article_ids:
         values["article_ids"] = [*values.get("article_ids", []), *article_ids]
     return SummaryRequest.build(values)
+
+
+def check_server_mode(settings: Settings) -> None:
+    """Server mode shares both the catalog and the vectors, or neither: a ConfigError if only
+    one of ASSISTANT_DATABASE_URL and ASSISTANT_CHROMA_URL is set."""
+    if bool(settings.database_url) == bool(settings.chroma_url):
+        return
+    have, missing, example = (
+        ("ASSISTANT_DATABASE_URL", "ASSISTANT_CHROMA_URL", "http://host:8000")
+        if settings.database_url
+        else ("ASSISTANT_CHROMA_URL", "ASSISTANT_DATABASE_URL", "postgresql://user@host/db")
+    )
+    raise ConfigError(
+        f"{have} is set but {missing} is not: machines that share a library must share both "
+        f"the catalog (PostgreSQL) and the vectors (a Chroma server). Set {missing} (e.g. "
+        f"{example}), or unset {have} to keep everything under ASSISTANT_HOME"
+    )
 
 
 def check_library(name: str) -> str:

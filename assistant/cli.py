@@ -30,6 +30,8 @@ EXAMPLES = """examples:
   assistant ask "What did Zelenskyy say?" --json --k 8
   assistant ingest article.html news/ https://example.com/story
   assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
+  assistant ingest https://example.com/feed.xml sources.urls --library news
+  assistant watch https://example.com/feed.xml --every 30m --library news
   assistant ask "And how many drones?" --retriever dense --mmr 0.7 --since 2026-01-01
   assistant chat --model gpt-4o-mini
   assistant summarize samples/russia-ukraine-strikes --length short
@@ -64,7 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     library = argparse.ArgumentParser(add_help=False)
     library.add_argument("--library", "-l", help="library name (default: $ASSISTANT_LIBRARY)")
     shared = Shared(verbose=verbose, library=library)
-    for add in (_add_ingest, _add_questions, _add_docs, _add_eval, _add_summarize, _add_ui):
+    for add in (
+        _add_ingest,
+        _add_watch,
+        _add_questions,
+        _add_docs,
+        _add_eval,
+        _add_summarize,
+        _add_ui,
+    ):
         add(sub, shared)
     return parser
 
@@ -85,9 +95,12 @@ def _add_ingest(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared)
     ingest = sub.add_parser(
         "ingest",
         parents=[shared.library, shared.verbose],
-        help="add files, folders or URLs to a library",
+        help="add files, folders, URLs or feeds to a library",
         description="Read articles (.txt .md .html .json .jsonl .pdf, folders, http(s) URLs), "
-        "clean them, chunk, embed and store them. Re-ingesting is idempotent.",
+        "clean them, chunk, embed and store them. Re-ingesting is idempotent. A feed (RSS, "
+        "Atom, sitemap.xml or a sitemap index, as a URL or an .rss/.atom/.xml file) or a URL "
+        "list (a .urls file, or a .txt file whose every line is an http(s) URL) ingests the "
+        "page of each item, fetched politely (ASSISTANT_HOST_DELAY, robots.txt).",
     )
     ingest.add_argument("inputs", nargs="+", metavar="PATH|URL")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB")
@@ -95,6 +108,39 @@ def _add_ingest(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared)
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     ingest.set_defaults(run=cmd_ingest)
+
+
+def _add_watch(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant watch."""
+    watch = sub.add_parser(
+        "watch",
+        parents=[shared.library, shared.verbose],
+        help="poll feeds and ingest their new items, until Ctrl-C",
+        description="Poll RSS/Atom feeds and sitemaps every --every: a conditional GET "
+        "(ETag / If-Modified-Since), robots.txt respected, ASSISTANT_HOST_DELAY seconds between "
+        "requests to one host; only new or changed items are fetched and ingested. Prints a "
+        "line per poll. --once polls once and exits (for cron); exit code 1 if anything failed.",
+    )
+    watch.add_argument("feeds", nargs="+", metavar="FEED_URL")
+    watch.add_argument(
+        "--every",
+        type=_interval,
+        default="30m",
+        metavar="INTERVAL",
+        help="time between polls: 30m, 1h, 90s, 1h30m (default: 30m)",
+    )
+    watch.add_argument("--once", action="store_true", help="poll once and exit")
+    watch.add_argument("--quiet", "-q", action="store_true", help="only the line per poll")
+    watch.set_defaults(run=cmd_watch)
+
+
+def _interval(value: str) -> float:
+    from assistant.watch import parse_interval
+
+    try:
+        return parse_interval(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
@@ -111,6 +157,11 @@ def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shar
     ask.add_argument("question")
     add_options(ask, Query)
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument(
+        "--show-draft",
+        action="store_true",
+        help="also print the LLM's own reply when the claim check changed or replaced it",
+    )
     ask.set_defaults(run=cmd_ask)
 
     chat = sub.add_parser(
@@ -121,6 +172,11 @@ def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shar
         "earlier ones ('And how many drones?'). /new starts over, /quit or Ctrl-D ends.",
     )
     add_options(chat, Query)
+    chat.add_argument(
+        "--show-draft",
+        action="store_true",
+        help="also print the LLM's own reply when the claim check changed or replaced it",
+    )
     chat.set_defaults(run=cmd_chat)
 
 
@@ -142,9 +198,24 @@ def _add_docs(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -
     remove.add_argument("id", help="article id (a unique prefix is enough)")
     remove.set_defaults(run=cmd_docs_rm)
 
-    libraries = sub.add_parser("libraries", help="list libraries with sizes and embedders")
+    libraries = sub.add_parser(
+        "libraries",
+        help="list libraries with sizes and embedders; export or import one",
+        description="Without an action, list the libraries. `export NAME DIR` writes a "
+        "library's articles, chunks and vectors to DIR; `import DIR` reads them into this "
+        "setup (embedded or server) without embedding again.",
+    )
     libraries.add_argument("--json", action="store_true")
     libraries.set_defaults(run=cmd_libraries)
+    actions = libraries.add_subparsers(dest="libraries_command", metavar="ACTION")
+    export = actions.add_parser("export", help="write a library to a folder")
+    export.add_argument("name", help="the library to export")
+    export.add_argument("folder", metavar="DIR", help="a new or empty folder")
+    export.set_defaults(run=cmd_libraries_export)
+    imports = actions.add_parser("import", help="read an exported library into this setup")
+    imports.add_argument("folder", metavar="DIR", help="a folder written by export")
+    imports.add_argument("--as", dest="name", metavar="NAME", help="library name to import as")
+    imports.set_defaults(run=cmd_libraries_import)
 
 
 def _add_eval(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
@@ -217,6 +288,16 @@ def _add_ui(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> 
         "demo", parents=[shared.library], help="ingest the bundled sample articles and list them"
     )
     demo.set_defaults(run=cmd_demo)
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[shared.library],
+        help="hold a library open so that other commands answer fast (embedded mode)",
+        description="Open the library's vector index and keep it in memory: `assistant ask`, "
+        "`ingest` and the web UI started meanwhile use it through this process instead of "
+        "loading the index themselves. Ctrl-C stops it.",
+    )
+    serve.set_defaults(run=cmd_serve)
 
     ui = sub.add_parser(
         "ui",
@@ -403,7 +484,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     parts = assistant.ask_stream(args.question, options_from(args, Query))
     answer = _print_stream(parts, Answer, as_json=args.json)
     if not args.json:
-        print_sources(answer)
+        print_sources(answer, show_draft=args.show_draft)
     return 0
 
 
@@ -434,7 +515,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except AssistantError as error:  # one bad question does not end the conversation
             print(f"error: {error}", file=sys.stderr)
             continue
-        print_sources(answer)
+        print_sources(answer, show_draft=args.show_draft)
         print()
 
 
@@ -460,13 +541,23 @@ def _print_stream(parts: Iterable[object], kind: type[Streamed], *, as_json: boo
     return final
 
 
-def print_sources(answer: Answer) -> None:
-    """The numbered sources an answer cites, with the quoted sentence, and any flags."""
+def print_sources(answer: Answer, *, show_draft: bool = False) -> None:
+    """The numbered sources an answer cites, with the quoted sentence, and any flags; what the
+    claim check changed, and with `show_draft` the engine's own reply."""
     from rich.text import Text
 
     console = _console()
     if answer.fallback:
         console.print(Text(f"note: {answer.fallback}", style="yellow"))
+    if answer.confidence is not None:
+        console.print(Text(f"confidence {answer.confidence:.0%}", style="dim"))
+    if answer.verification:
+        console.print(Text(f"checked: {answer.verification}", style="yellow"))
+    if answer.draft and show_draft:
+        console.print(Text("unverified draft (not checked out against the sources):", style="red"))
+        console.print(Text(answer.draft))
+    elif answer.draft:
+        console.print(Text("(the model's own reply: --show-draft)", style="dim"))
     if answer.abstained:
         console.print(
             Text(f"(no answer found in {len(answer.sources)} retrieved passages)", style="dim")
@@ -525,6 +616,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print_report(report)
     return 0 if report.ok else 1
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from assistant.models import PollReport
+
+    assistant = _assistant(args)
+    failed = 0
+    polls = 0
+    err = sys.stderr
+
+    def on_poll(report: PollReport) -> None:
+        nonlocal failed, polls
+        polls += 1
+        problems = report.failed
+        failed += len(problems)
+        if not args.quiet:
+            for feed in report.feeds:
+                print(f"  {feed.summary()}", flush=True)
+            for problem in problems:
+                print(f"  failed: {problem}", flush=True)
+        print(report.summary(), flush=True)
+
+    def progress(done: int, total: int, label: str) -> None:
+        if not args.quiet:
+            print(f"  [{done}/{total}] {_shorten(label, 100)}", file=err, flush=True)
+
+    try:
+        assistant.watch(
+            *args.feeds,
+            library=args.library,
+            every=args.every,
+            once=args.once,
+            on_poll=on_poll,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print(f"watch stopped after {polls} poll(s)", file=err, flush=True)
+        return 0
+    return 1 if args.once and failed else 0
 
 
 def _run_ingest(
@@ -634,7 +764,9 @@ def cmd_docs_show(args: argparse.Namespace) -> int:
     meta = [
         f"id {article.id}",
         f"source {article.url or article.source}",
-        f"date {article.date}" if article.date else "",
+        f"date {article.date}" + (f" (from {article.date_source})" if article.date_source else "")
+        if article.date
+        else "",
         f"author {article.author}" if article.author else "",
         f"credits {', '.join(article.credits)}" if article.credits else "",
         f"{article.n_chunks} chunks",
@@ -673,6 +805,24 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     for info in infos:
         table.add_row(info.name, str(info.n_articles), str(info.n_chunks), info.embedder)
     _console().print(table)
+    return 0
+
+
+def cmd_libraries_export(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).export_library(args.name, Path(args.folder))
+    print(
+        f"exported library {manifest.library!r}: {manifest.n_articles} articles, "
+        f"{manifest.n_chunks} chunks ({manifest.embedder}, dim {manifest.dim}) to {args.folder}"
+    )
+    return 0
+
+
+def cmd_libraries_import(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).import_library(Path(args.folder), args.name)
+    print(
+        f"imported {manifest.n_articles} articles, {manifest.n_chunks} chunks into library "
+        f"{args.name or manifest.library!r}"
+    )
     return 0
 
 
@@ -718,6 +868,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_report(report)
     cmd_docs_list(argparse.Namespace(home=args.home, library=args.library, json=False))
     return 0 if report.ok else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import time
+
+    assistant = _assistant(args)
+    name = assistant.library(args.library, must_exist=True).name
+    articles, chunks = assistant.warm_up(name)
+    print(
+        f"serving library {name!r} ({articles:,} articles, {chunks:,} chunks) from "
+        f"{assistant.settings.home}; Ctrl-C stops",
+        flush=True,
+    )
+    while True:
+        time.sleep(3600)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

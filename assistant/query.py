@@ -179,6 +179,11 @@ class Query(Options):
         ge=0.0,
         le=1.0,
     )
+    unverified: Literal["replace", "refuse", "flag"] | None = option(
+        None,
+        "an LLM reply with no valid citation or a contradicted claim: replace it by the offline "
+        "answer, refuse, or show it flagged (default: $ASSISTANT_UNVERIFIED, else replace)",
+    )
     filters: Filters = Field(default_factory=Filters, description="which articles may answer")
     history: list[Turn] = Field(
         default_factory=list, description="earlier turns: a follow-up is read in their context"
@@ -222,6 +227,7 @@ class QueryOptions(TypedDict, total=False):
     mmr: float | None
     recency: float | None
     min_confidence: float | None
+    unverified: Literal["replace", "refuse", "flag"] | None
     filters: Filters | dict[str, Any]
     history: list[Turn]
 

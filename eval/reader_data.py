@@ -36,7 +36,7 @@ from assistant.models import Article, Source
 from assistant.query import Query
 from assistant.retrieve.pipeline import Retrieval
 
-CACHE_VERSION = "reader-retrieval-1"
+CACHE_VERSION = "reader-retrieval-2"  # 2: keyword scores from SQLite FTS5 (was bm25s)
 TOKEN_BATCH = 16
 
 

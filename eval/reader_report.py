@@ -21,8 +21,13 @@ import sys
 from pathlib import Path
 
 from assistant.evaluation.compare import load_report
-from assistant.evaluation.metrics import calibration, exact_match, token_f1
-from assistant.evaluation.results import RunReport
+from assistant.evaluation.metrics import exact_match, reliability, token_f1
+from assistant.evaluation.results import CaseResult, RunReport
+
+
+def gold(case: CaseResult) -> list[str]:
+    """The alternatives of the case's first gold fact."""
+    return case.facts[0].alternatives
 
 
 def summary(report: RunReport) -> dict[str, float | int | None]:
@@ -30,12 +35,12 @@ def summary(report: RunReport) -> dict[str, float | int | None]:
     qa = [c for c in report.cases if c.kind == "qa"]
     answerable = [c for c in qa if c.answerable]
     em = [
-        0.0 if c.abstained else exact_match(c.short_answer, c.facts[0].alternatives)
+        0.0 if c.abstained or not c.short_answer else exact_match(c.short_answer, gold(c))
         for c in answerable
         if c.facts
     ]
     f1 = [
-        0.0 if c.abstained else token_f1(c.short_answer, c.facts[0].alternatives)
+        0.0 if c.abstained or not c.short_answer else token_f1(c.short_answer, gold(c))
         for c in answerable
         if c.facts
     ]
@@ -53,11 +58,11 @@ def summary(report: RunReport) -> dict[str, float | int | None]:
     }
 
 
-def reliability(report: RunReport) -> dict[str, object]:
+def calibration(report: RunReport) -> dict[str, object]:
     """ECE and bins of a run that answered everything (confidence -> right or not)."""
     cases = [c for c in report.cases if c.kind == "qa" and c.confidence is not None]
     right = [c.answerable and not c.abstained and c.correct for c in cases]
-    ece, bins = calibration([float(c.confidence or 0.0) for c in cases], right)
+    bins, ece = reliability([float(c.confidence or 0.0) for c in cases], right)
     return {
         "questions": len(cases),
         "answered": sum(not c.abstained for c in cases),
@@ -66,10 +71,11 @@ def reliability(report: RunReport) -> dict[str, object]:
             {
                 "bin": f"{b.low:.1f}-{b.high:.1f}",
                 "n": b.count,
-                "confidence": round(b.confidence, 4),
-                "right": round(b.accuracy, 4),
+                "confidence": round(b.confidence or 0.0, 4),
+                "right": round(b.accuracy or 0.0, 4),
             }
             for b in bins
+            if b.count
         ],
     }
 
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         out[f"{report.dataset} ({report.engine})"] = summary(report)
     for path in args.calibration:
         report = load_report(path)
-        out[f"calibration: {report.dataset} ({report.engine})"] = reliability(report)
+        out[f"calibration: {report.dataset} ({report.engine})"] = calibration(report)
     json.dump(out, sys.stdout, indent=1)
     print()
     return 0

@@ -66,12 +66,12 @@ from assistant.answer.spans import SPAN_FEATURES, Spans, candidate_spans
 from assistant.api import Assistant
 from assistant.config import Settings
 from assistant.evaluation.metrics import (
-    calibration,
     exact_match,
     match_facts,
-    squad_normal,
+    squad_normalize,
     token_f1,
 )
+from assistant.evaluation.metrics import reliability as reliability_bins
 
 Array = NDArray[np.float64]
 
@@ -204,8 +204,10 @@ def has_positive(example: Example) -> bool:
 
 
 def span_targets(example: Example, sentence: Sentence, spans: Spans) -> Array:
-    golds = {squad_normal(a) for fact in example.facts for a in fact}
-    return np.asarray([float(squad_normal(sentence.text[a:b]) in golds) for a, b in spans.offsets])
+    golds = {squad_normalize(a) for fact in example.facts for a in fact}
+    return np.asarray(
+        [float(squad_normalize(sentence.text[a:b]) in golds) for a, b in spans.offsets]
+    )
 
 
 @dataclass
@@ -414,7 +416,7 @@ def accuracy(outcomes: Sequence[Outcome], threshold: float) -> dict[str, float]:
 
 def reliability(outcomes: Sequence[Outcome]) -> tuple[float, list[dict[str, Any]]]:
     """Expected calibration error and the reliability bins (10, equal width)."""
-    ece, bins = calibration([o.probability for o in outcomes], [o.correct for o in outcomes])
+    bins, ece = reliability_bins([o.probability for o in outcomes], [o.correct for o in outcomes])
     rows = [
         {
             "bin": f"{b.low:.1f}-{b.high:.1f}",
@@ -423,6 +425,7 @@ def reliability(outcomes: Sequence[Outcome]) -> tuple[float, list[dict[str, Any]
             "right": b.accuracy,
         }
         for b in bins
+        if b.count
     ]
     return ece or 0.0, rows
 
@@ -434,8 +437,8 @@ def span_scores(outcomes: Sequence[Outcome]) -> dict[str, float]:
         for o in outcomes
         if o.example.answerable
     ]
-    em = [exact_match(short, answers) for answers, short in golds]
-    f1 = [token_f1(short, answers) for answers, short in golds]
+    em = [exact_match(short, answers) if short else 0.0 for answers, short in golds]
+    f1 = [token_f1(short, answers) if short else 0.0 for answers, short in golds]
     return {"em": float(np.mean(em)) if em else 0.0, "f1": float(np.mean(f1)) if f1 else 0.0}
 
 

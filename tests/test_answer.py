@@ -144,11 +144,55 @@ def test_llm_out_of_range_and_missing_citations_are_reported(
     openai_server.script(
         Reply("Russia attacked with 71 missiles [9]. Heating was cut across Kyiv in the frost.")
     )
-    answer = with_llm.ask("What happened in Kyiv?")
+    answer = with_llm.ask("What happened in Kyiv?", unverified="flag")
     assert answer.invalid_citations == [9]
     kinds = {f.kind for f in answer.flags}
     assert FlagKind.INVALID_CITATION in kinds and FlagKind.UNCITED in kinds
     assert FlagKind.NO_VALID_CITATION in kinds
+    assert answer.verification == "the reply cites no valid source"
+
+
+BAD_REPLIES = {
+    "uncited": "The governor of Kharkiv is the Russian President Vladimir Putin.",
+    "contradicted": "Russia attacked with 17 missiles [1].",
+}
+
+
+@pytest.mark.parametrize("reply", list(BAD_REPLIES), ids=list(BAD_REPLIES))
+def test_an_unverified_reply_is_replaced_by_the_offline_answer(
+    with_llm: Assistant, openai_server: OpenAIServer, reply: str
+) -> None:
+    openai_server.script(Reply(BAD_REPLIES[reply]))
+    answer = with_llm.ask("How many missiles did Russia launch?")
+    assert answer.engine == "extractive" and answer.draft == BAD_REPLIES[reply]
+    assert "71 missiles" in answer.text and "17 missiles" not in answer.text
+    assert answer.verification is not None and "replaced by the offline answer" in (
+        answer.verification
+    )
+    assert not any(f.kind is FlagKind.CONTRADICTED for f in answer.flags)
+
+
+def test_refuse_policy_abstains_and_keeps_the_draft(
+    with_llm: Assistant, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(Reply(BAD_REPLIES["contradicted"]))
+    answer = with_llm.ask("How many missiles did Russia launch?", unverified="refuse")
+    assert answer.abstained and answer.text == NO_ANSWER
+    assert answer.draft == BAD_REPLIES["contradicted"]
+    assert answer.verification is not None and "17 is not in [1]" in answer.verification
+
+
+def test_a_partly_supported_reply_keeps_its_supported_sentences(
+    with_llm: Assistant, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(
+        Reply("Russia attacked with 71 missiles [1]. Russia attacked with 17 drones [1].")
+    )
+    answer = with_llm.ask("How many missiles and drones did Russia launch?")
+    assert answer.text == "Russia attacked with 71 missiles [1]."
+    assert answer.engine == "openai" and answer.draft is not None
+    assert answer.verification is not None and "contradicted" in answer.verification
+    assert [c.verdict for c in answer.citations] == ["supported"]
 
 
 def test_llm_abstention(with_llm: Assistant, openai_server: OpenAIServer) -> None:
@@ -206,10 +250,36 @@ def test_llm_failures_fall_back_to_the_extractive_answer(
 def test_reply_in_the_wrong_language_is_flagged(
     with_llm: Assistant, openai_server: OpenAIServer
 ) -> None:
-    openai_server.script(Reply("Rusia atacó con setenta y un misiles según la fuerza aérea [1]."))
-    answer = with_llm.ask("How many missiles did Russia launch?")
+    openai_server.script(
+        Reply("Rusia atacó con setenta y un misiles según la fuerza aérea [1]."),
+        Reply('{"verdict": "not_found", "reason": "the sentence is in another language"}'),
+    )
+    answer = with_llm.ask("How many missiles did Russia launch?", unverified="flag")
     assert not answer.abstained
-    assert FlagKind.WEAK_SUPPORT in {f.kind for f in answer.flags}
+    assert FlagKind.NOT_FOUND in {f.kind for f in answer.flags}
+    assert len(openai_server.requests) == 2  # the answer, then the judge on the open claim
+
+
+@pytest.mark.parametrize(
+    ("judged", "kind"),
+    [
+        pytest.param('{"verdict": "contradicted", "reason": "it says 71"}', "contradicted"),
+        pytest.param('```json\n{"verdict": "supported", "reason": "sentence 1"}\n```', None),
+        pytest.param("I think it is fine.", "not_found", id="not-json"),
+    ],
+)
+def test_the_llm_judge_decides_only_what_the_rules_left_open(
+    with_llm: Assistant, openai_server: OpenAIServer, judged: str, kind: str | None
+) -> None:
+    openai_server.script(
+        Reply("Moscow fired seventy-one rockets at its neighbour overnight [1]."), Reply(judged)
+    )
+    answer = with_llm.ask("How many missiles did Russia launch?", unverified="flag")
+    assert {f.kind.value for f in answer.flags if f.kind.value != "uncited"} == (
+        {kind} if kind else set()
+    )
+    judge_request = openai_server.requests[-1].body["messages"][0]["content"]
+    assert "Claim: Moscow fired seventy-one rockets" in judge_request
 
 
 def test_source_text_is_fenced_as_data(

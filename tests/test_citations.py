@@ -91,9 +91,9 @@ def test_lexical_support() -> None:
 
 def test_each_citation_points_at_the_exact_sentence() -> None:
     text = "Russia fired 71 missiles [1]. Heating was cut to 800 homes [2]."
-    citations, invalid, flags = check_citations(text, sources(), {"art1": article()})
-    assert invalid == [] and flags == []
-    first, second = citations
+    checked = check_citations(text, sources(), {"art1": article()})
+    assert checked.invalid == [] and checked.flags == []
+    first, second = checked.citations
     assert (
         first.quote
         == "Russia attacked with 71 missiles, as well as 450 drones, the air force said."
@@ -103,30 +103,78 @@ def test_each_citation_points_at_the_exact_sentence() -> None:
     assert TEXT[second.start : second.end] == second.quote
     assert (first.number, second.number) == (1, 2) and first.sentence == 0 and second.sentence == 1
     assert first.title == "Strikes" and first.chunk_id == "c1"
+    assert first.verdict == second.verdict == "supported"
 
 
-def test_invalid_uncited_and_weak_are_flagged_not_dropped() -> None:
+def test_invalid_uncited_and_unfound_are_flagged_not_dropped() -> None:
     text = (
         "Russia fired 71 missiles [7]. "
         "Officials praised the weather service for its forecasts. "
         "The mayor resigned over a scandal [2]."
     )
-    citations, invalid, flags = check_citations(text, sources(), {"art1": article()})
-    assert invalid == [7]
-    kinds = [(f.kind, f.sentence) for f in flags]
+    checked = check_citations(text, sources(), {"art1": article()})
+    assert checked.invalid == [7]
+    kinds = [(f.kind, f.sentence) for f in checked.flags]
     assert (FlagKind.INVALID_CITATION, 0) in kinds
     assert (FlagKind.UNCITED, 1) in kinds
-    assert (FlagKind.WEAK_SUPPORT, 2) in kinds
-    assert len(citations) == 1 and citations[0].support < 0.5
+    assert (FlagKind.NOT_FOUND, 2) in kinds
+    [citation] = checked.citations
+    assert citation.verdict == "not_found" and citation.support < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "reason"),
+    [
+        pytest.param(
+            "Russia attacked with 17 missiles [1].",
+            "number",
+            "17 is not in [1], which says 71",
+            id="number",
+        ),
+        pytest.param(
+            "Ukraine attacked Russia with 71 missiles [1].",
+            "role",
+            "'Russia attacked'",
+            id="roles-swapped",
+        ),
+    ],
+)
+def test_a_changed_fact_is_contradicted_with_its_reason(text: str, kind: str, reason: str) -> None:
+    checked = check_citations(text, sources(), {"art1": article()})
+    [flag] = checked.flags
+    assert flag.kind is FlagKind.CONTRADICTED and reason in flag.detail
+    assert checked.citations[0].verdict == "contradicted" and reason in checked.citations[0].reason
+    assert [c.kind for c in checked.claims] == [kind]
+
+
+def test_other_marker_styles_are_read_as_numbers() -> None:
+    checked = check_citations(
+        "Russia attacked with 71 missiles [Source 1]. Heating was cut to 800 homes 【2】.",
+        sources(),
+        {"art1": article()},
+    )
+    assert checked.text == (
+        "Russia attacked with 71 missiles [1]. Heating was cut to 800 homes [2]."
+    )
+    assert [c.number for c in checked.citations] == [1, 2] and checked.flags == []
+
+
+def test_an_unreadable_marker_is_flagged_not_dropped() -> None:
+    checked = check_citations(
+        "Russia attacked with 71 missiles [Source A].", sources(), {"art1": article()}
+    )
+    assert FlagKind.UNKNOWN_CITATION in {f.kind for f in checked.flags}
+    assert "[Source A]" in checked.text
 
 
 def test_answer_without_any_valid_citation_is_flagged() -> None:
-    _, _, flags = check_citations("Russia fired many missiles.", sources(), {"art1": article()})
-    assert FlagKind.NO_VALID_CITATION in {f.kind for f in flags}
+    checked = check_citations("Russia fired many missiles.", sources(), {"art1": article()})
+    assert FlagKind.NO_VALID_CITATION in {f.kind for f in checked.flags}
 
 
 def test_abstention_needs_no_citation() -> None:
-    assert check_citations(NO_ANSWER, sources(), {"art1": article()}) == ([], [], [])
+    checked = check_citations(NO_ANSWER, sources(), {"art1": article()})
+    assert (checked.citations, checked.invalid, checked.flags) == ([], [], [])
 
 
 def test_similarity_can_rescue_a_paraphrase() -> None:
@@ -135,8 +183,6 @@ def test_similarity_can_rescue_a_paraphrase() -> None:
     def similarity(claim: str, candidates: list[str]) -> list[float]:
         return [0.9 if "minus 19C" in c else 0.1 for c in candidates]
 
-    citations, _, flags = check_citations(
-        text, sources(), {"art1": article()}, similarity=similarity
-    )
-    assert citations[0].quote == "Temperatures fell to minus 19C in Kyiv."
-    assert citations[0].support == 0.9 and flags == []
+    checked = check_citations(text, sources(), {"art1": article()}, similarity=similarity)
+    assert checked.citations[0].quote == "Temperatures fell to minus 19C in Kyiv."
+    assert checked.citations[0].support == 0.9

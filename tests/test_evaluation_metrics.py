@@ -11,16 +11,17 @@ from assistant.evaluation.judges import LexicalJudge, numbers
 from assistant.evaluation.metrics import (
     abstention_rates,
     aggregate,
-    calibration,
     citation_quality,
     cited_sentences,
     exact_match,
     fact_recall,
+    first_matching_sentence,
     forbidden_found,
     match_fact,
     match_facts,
     missing_facts,
     percentile,
+    reliability,
     retrieval_hit,
     token_f1,
 )
@@ -299,31 +300,38 @@ def test_compare_missing_and_new_metrics() -> None:
     assert result.notes == ["refusal_rate is new: 0.500"]
 
 
-# Short answers and calibration
-
-
 @pytest.mark.parametrize(
     ("prediction", "golds", "em", "f1"),
     [
-        pytest.param("450", ["450"], 1.0, 1.0, id="same"),
-        pytest.param("The Eiffel Tower.", ["eiffel tower"], 1.0, 1.0, id="normalised"),
+        pytest.param("the Dnieper", ["Dnieper"], 1.0, 1.0, id="article-ignored"),
+        pytest.param("450 drones", ["about 450 drones"], 0.0, 0.8, id="partial"),
+        pytest.param("Paris", ["London", "paris!"], 1.0, 1.0, id="any-gold"),
+        pytest.param("", ["x"], 0.0, 0.0, id="empty"),
         pytest.param("450 drones", ["450"], 0.0, 2 / 3, id="longer"),
         pytest.param("Paris", ["London", "Paris, France"], 0.0, 2 / 3, id="best-alternative"),
-        pytest.param(None, ["450"], 0.0, 0.0, id="none"),
         pytest.param("the", ["a"], 1.0, 1.0, id="only-articles"),
     ],
 )
-def test_exact_match_and_token_f1(
-    prediction: str | None, golds: list[str], em: float, f1: float
-) -> None:
+def test_squad_short_answer_scores(prediction: str, golds: list[str], em: float, f1: float) -> None:
     assert exact_match(prediction, golds) == em
     assert token_f1(prediction, golds) == pytest.approx(f1)
 
 
-def test_calibration_bins_and_error() -> None:
-    error, bins = calibration([0.95, 0.85, 0.15, 0.05, 0.5], [True, False, False, False, True])
-    assert [b.count for b in bins] == [1, 1, 1, 1, 1]
-    assert error == pytest.approx((0.05 + 0.85 + 0.15 + 0.05 + 0.5) / 5)
-    assert calibration([], []) == (None, [])
-    with pytest.raises(ValueError, match="differ"):
-        calibration([0.5], [])
+def test_reliability_bins_and_calibration_error() -> None:
+    bins, ece = reliability([0.95, 0.95, 0.55, 0.15], [True, False, True, False])
+    filled = [b for b in bins if b.count]
+    assert [(b.low, b.count, b.accuracy) for b in filled] == [
+        (0.1, 1, 0.0),
+        (0.5, 1, 1.0),
+        (0.9, 2, 0.5),
+    ]
+    assert ece == pytest.approx((0.15 + 0.45 + 2 * 0.45) / 4)
+
+
+def test_the_first_matching_sentence_baseline() -> None:
+    passages = ["Markets rose. Russia fired 71 missiles overnight. Talks begin.", "Other text."]
+    assert first_matching_sentence("How many missiles?", passages) == (
+        "Russia fired 71 missiles overnight."
+    )
+    assert first_matching_sentence("Who won the cup?", passages) == "Markets rose."
+    assert first_matching_sentence("Anything?", []) == ""

@@ -9,8 +9,14 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.evaluation.compare import compare_reports, load_report
-from assistant.evaluation.report import bar_chart, summary_line, to_html, write_reports
-from assistant.evaluation.results import CaseResult, FactCheck, RunReport
+from assistant.evaluation.report import (
+    bar_chart,
+    summary_line,
+    to_html,
+    to_markdown,
+    write_reports,
+)
+from assistant.evaluation.results import CaseResult, FactCheck, ReliabilityBin, RunReport
 
 
 def make_report(accuracy: float = 0.5, k: int = 6) -> RunReport:
@@ -101,3 +107,47 @@ def test_load_report_errors(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text('{"accuracy": 1}')
     with pytest.raises(InputError, match="not an eval report"):
         load_report(tmp_path / "x.json")
+
+
+def test_the_gate_lists_the_cases_that_flipped() -> None:
+    baseline = make_report(accuracy=0.5)
+    current = make_report(accuracy=0.5)
+    current.cases[0].correct, current.cases[1].correct = False, True
+    comparison = compare_reports(current, baseline, tolerance=0.02, name="old.json")
+    assert comparison.flipped_wrong == ["ok"] and comparison.flipped_right == ["miss"]
+    current.comparison = comparison
+    text = to_markdown(current)
+    assert "right before, wrong now: ok" in text and "wrong before, right now: miss" in text
+
+
+@pytest.mark.parametrize(
+    ("split", "tuned", "engine_tuned", "expected"),
+    [
+        pytest.param("heldout", False, ["x-tune"], "split: heldout; not tuned on", id="held"),
+        pytest.param("tune", True, ["tiny"], "TUNED ON by the engine", id="tuned"),
+        pytest.param(None, None, [], "does not say what it was tuned on", id="unknown"),
+    ],
+)
+def test_every_report_names_its_split_and_whether_it_was_tuned_on(
+    split: str | None, tuned: bool | None, engine_tuned: list[str], expected: str
+) -> None:
+    report = make_report().model_copy(
+        update={"split": split, "tuned_on": tuned, "engine_tuned_on": engine_tuned}
+    )
+    assert expected in summary_line(report)
+    assert expected in to_markdown(report) and expected in to_html(report)
+
+
+def test_baselines_and_reliability_are_shown_beside_the_metrics() -> None:
+    report = make_report().model_copy(
+        update={
+            "baselines": {"refuse everything": {"accuracy": 0.53}},
+            "reliability": [
+                ReliabilityBin(low=0.8, high=0.9, count=4, confidence=0.85, accuracy=0.75)
+            ],
+        }
+    )
+    text = to_markdown(report)
+    assert "| metric | value | refuse everything |" in text and "| 0.530 |" in text
+    assert "| 0.8–0.9 | 4 | 0.850 | 0.750 |" in text
+    assert "Reliability" in to_html(report)

@@ -137,7 +137,7 @@ def test_library_records_its_embedder(settings: Settings, tmp_path: Path) -> Non
         Assistant(settings, embedder=HashEmbedder(name="hash-b")).ingest(tmp_path / "s.txt")
 
 
-def test_reconcile_repairs_a_half_written_library(
+def test_reconcile_removes_what_a_dead_writer_left_and_nothing_else(
     fake_assistant: Assistant, tmp_path: Path
 ) -> None:
     fake_assistant.ingest(
@@ -145,17 +145,20 @@ def test_reconcile_repairs_a_half_written_library(
     )
     library = fake_assistant.library()
     stored = library.catalog.all(library.name)
-    # A crash after chunks were written but before the catalog row: orphan chunks.
-    library.catalog.delete(library.name, stored[0].article.id)
-    # A crash while replacing chunks: an article missing one of its chunks.
-    library.store.delete(stored[1].chunk_ids[:1])
+    kept = stored[1].chunk_ids
+    # A writer killed after writing its vectors, before its commit: its intents remain.
+    ghost = library.catalog.chunks(library.name, stored[0].article.id)
+    ghost = [c.model_copy(update={"id": f"ghost-{c.id}"}) for c in ghost]
+    library.catalog.intend(library.name, [c.id for c in ghost])
+    library.store.add(ghost, fake_assistant.embedder.embed([c.text for c in ghost]))
+    # A writer killed while deleting: the row is gone, its chunks are recorded as intents.
+    removed = library.catalog.delete(library.name, stored[0].article.id)
     result = library.reconcile()
-    assert result.orphan_chunks == len(stored[0].chunk_ids)
-    assert result.broken_articles == 1
-    assert library.reconcile().clean
-    assert library.store.count() == 0 and library.articles() == []
+    assert result.orphan_chunks == len(ghost) + len(removed)
+    assert library.reconcile().clean and library.catalog.intents(library.name) == []
+    assert library.store.ids() == set(kept) and library.check().clean
     report = fake_assistant.ingest(tmp_path / "s.txt", tmp_path / "t.txt")
-    assert statuses(report) == ["added", "added"]
+    assert statuses(report) == ["added", "unchanged"]
 
 
 def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
@@ -169,10 +172,14 @@ def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
 
 
 def test_server_mode_keeps_chunks_in_a_chroma_server(
-    settings: Settings, hash_embedder: HashEmbedder, chroma_server: str, tmp_path: Path
+    settings: Settings,
+    hash_embedder: HashEmbedder,
+    chroma_server: str,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     server_settings = settings.model_copy(
-        update={"chroma_url": chroma_server, "library": "srv-lib"}
+        update={"chroma_url": chroma_server, "database_url": database_url, "library": "srv-lib"}
     )
     assistant = Assistant(server_settings, embedder=hash_embedder)
     report = assistant.ingest(write(tmp_path / "s.txt", STORY))
@@ -186,6 +193,18 @@ def test_server_mode_keeps_chunks_in_a_chroma_server(
     url = urlparse(chroma_server)
     client = chromadb.HttpClient(host=url.hostname, port=url.port)
     assert client.get_collection("srv-lib").count() == report.items[0].n_chunks
+    assert not (tmp_path / "home" / "catalog.sqlite3").exists()  # the catalog is PostgreSQL's
+
+
+@pytest.mark.parametrize("only", ["database_url", "chroma_url"])
+def test_server_mode_needs_both_servers(settings: Settings, only: str) -> None:
+    value = "postgresql://u@127.0.0.1:1/db" if only == "database_url" else "http://127.0.0.1:1"
+    assistant = Assistant(settings.model_copy(update={only: value}))
+    missing = "ASSISTANT_CHROMA_URL" if only == "database_url" else "ASSISTANT_DATABASE_URL"
+    with pytest.raises(ConfigError, match=f"{missing} is not: machines that share"):
+        assistant.libraries()
+    with pytest.raises(ConfigError, match=missing):
+        assistant.ingest_text("Some text about heating.")
 
 
 # Ids a person can type
@@ -240,8 +259,13 @@ def test_an_old_hash_id_is_replaced_on_reingest(fake_assistant: Assistant, tmp_p
     legacy = stored.article.model_copy(
         update={"id": "0123456789abcdef", "source": stored.article.origin}
     )
+    chunks = library.catalog.chunks(library.name, item.article_id)
     library.catalog.delete(library.name, item.article_id)
-    library.catalog.put(library.name, legacy, stored.chunk_ids, stored.chunker)
+    library.catalog.forget_intents(library.name, [c.id for c in chunks])
+    legacy_chunks = [c.model_copy(update={"article_id": legacy.id}) for c in chunks]
+    library.catalog.restore(
+        library.name, stored.model_copy(update={"article": legacy}), legacy_chunks
+    )
     again = fake_assistant.ingest(path).items[0]
     assert again.status is IngestStatus.UPDATED and again.article_id == "news/story"
     assert [a.id for a in fake_assistant.articles()] == ["news/story"]

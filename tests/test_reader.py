@@ -76,6 +76,15 @@ def test_compose_leads_with_the_span_then_quotes_and_cites() -> None:
     assert result.short_answer == "450" and not result.abstained and result.confidence == 0.8
 
 
+def test_a_sentence_holding_straight_quotes_is_quoted_in_curly_ones() -> None:
+    text = '"Hundreds of families were left without heat," he added.'
+    question = "How many families were left without heat?"
+    r = reading(question, [text], 0.8)
+    r.spans = {0: SpanChoice(1, 9, 1.0)}
+    result = compose(r, bundled_model(), question, 0.5)
+    assert result.text == f"Hundreds — “{text}” [1]"
+
+
 def test_compose_abstains_below_the_threshold_with_the_probability() -> None:
     r = reading("How many drones?", ["It had 450 drones."], 0.2)
     result = compose(r, bundled_model(), "How many drones?", 0.5)

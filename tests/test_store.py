@@ -8,6 +8,7 @@ import pytest
 from fakes import MemoryStore
 
 from assistant.models import Chunk
+from assistant.store.shared import SharedStore
 from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
 
 
@@ -17,10 +18,12 @@ def make_store(kind: str, tmp_path: Path, server_url: str | None = None) -> Vect
     if kind == "chroma-server":
         # One server for the module: every test gets a collection of its own.
         return ChromaStore(chroma_client(tmp_path, server_url), f"contract-{uuid.uuid4().hex[:12]}")
+    if kind == "shared":
+        return SharedStore(tmp_path / "shared-home", "contract")
     return ChromaStore(chroma_client(tmp_path / "home"), "contract")
 
 
-@pytest.fixture(params=["memory", "chroma", "chroma-server"])
+@pytest.fixture(params=["memory", "chroma", "shared", "chroma-server"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
     url = request.getfixturevalue("chroma_server") if request.param == "chroma-server" else None
     return make_store(request.param, tmp_path, url)
@@ -119,3 +122,42 @@ def test_server_down_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="cannot reach the Chroma server"):
         chroma_client(tmp_path, "http://127.0.0.1:9")
+
+
+OWNER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from assistant.models import Chunk
+from assistant.store.shared import SharedStore
+store = SharedStore(Path(sys.argv[1]), "lib")
+chunks = [Chunk(id=f"c{i}", article_id="a", index=i, text=f"t{i}", start=0, end=2, n_tokens=1)
+          for i in range(3)]
+store.add(chunks, np.eye(3, 8, dtype=np.float32))
+print("owner ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_second_process_uses_the_owners_store_and_takes_over_when_it_ends(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(home)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "owner ready"
+        store = SharedStore(home, "lib")  # the lock is taken: this process asks the owner
+        assert store.count() == 3
+        store.add([chunk("d", "b")], np.ones((1, 8), dtype=np.float32))
+        assert [h.chunk.id for h in store.query(np.ones(8, dtype=np.float32), 1, ["b"])] == ["d"]
+        assert set(store.vectors(["c1", "d"])) == {"c1", "d"}
+    finally:
+        owner.kill()
+        owner.wait()
+    assert store.count() == 4  # the owner died: this process now owns the folder itself
+    assert store.ids() == {"c0", "c1", "c2", "d"}

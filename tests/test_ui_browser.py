@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ui_helpers import ANSWER_TIMEOUT, App, Session, open_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
+CONTRADICTED_SCREENSHOT = ROOT / "docs" / "screenshot-contradicted.png"
 XSS_TITLE = "<img src=x onerror=window.__xss=1> Harbour report"
 
 pytestmark = pytest.mark.slow
@@ -216,6 +218,45 @@ def test_llm_engine_streams_marks_flags_and_condenses_follow_ups(
     assert "User: How many missiles did Russia launch?" in prompt
     assert "Last message: And the drones?" in prompt
     assert "read as “How many drones did Russia launch?”" in page.locator("#sources").inner_text()
+
+
+@pytest.fixture(scope="module")
+def flag_app(tmp_path_factory: pytest.TempPathFactory, llm: OpenAIServer) -> Iterator[App]:
+    """The UI answering with the LLM and showing unverified replies flagged (not replaced)."""
+    env = {
+        "OPENAI_BASE_URL": llm.base_url,
+        "ASSISTANT_ENGINE": "openai",
+        "ASSISTANT_UNVERIFIED": "flag",
+        "ASSISTANT_CLAIM_JUDGE": "false",
+    }
+    running = App(tmp_path_factory.mktemp("ui-flag-home"), env=env).wait()
+    yield running
+    running.stop()
+
+
+def test_a_contradicted_claim_is_red_with_its_reason_on_hover(
+    browser: object, flag_app: App, llm: OpenAIServer
+) -> None:
+    session = Session(browser, flag_app)
+    llm.script(
+        Reply(
+            "Russia attacked with 17 missiles [1]. Ukraine said it intercepted or destroyed "
+            "38 missiles and 412 drones [1]."
+        )
+    )
+    answer = session.ask("How many missiles did Russia launch?")
+    assert "✗ Russia attacked with 17 missiles [1]." in answer
+    claim = session.page.locator("#chat .aa-contradicted").last
+    assert claim.inner_text() == "✗ Russia attacked with 17 missiles [1]."
+    assert claim.get_attribute("title") == "17 is not in [1], which says 71"
+    assert claim.evaluate("e => getComputedStyle(e).color") == "rgb(185, 28, 28)"
+    assert session.page.locator("#chat .aa-contradicted").count() == 1  # the true one is not red
+    claim.hover()
+    shot = session.screenshot("chat-contradicted-claim")
+    if not CONTRADICTED_SCREENSHOT.exists() or os.environ.get("ASSISTANT_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(shot, CONTRADICTED_SCREENSHOT)
+    assert session.foreign_requests() == []
+    session.close()
 
 
 # Summaries

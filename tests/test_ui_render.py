@@ -125,15 +125,36 @@ def test_flagged_sentences_are_marked_in_place() -> None:
     flags = [
         Flag(kind=FlagKind.UNCITED, sentence=1, text="Nobody knows why."),
         Flag(kind=FlagKind.INVALID_CITATION, sentence=2, text="It cites [9].", detail="no [9]"),
-        Flag(kind=FlagKind.WEAK_SUPPORT, sentence=0, text="Russia fired 71 missiles [1]."),
+        Flag(
+            kind=FlagKind.CONTRADICTED,
+            sentence=0,
+            text="Russia fired 71 missiles [1].",
+            detail='71 is not in [1], which says "17"',
+        ),
     ]
     answer = Answer(question="q", text=text, flags=flags, engine="openai")
     assert flagged_text(answer) == (
-        "⚠ *Russia fired 71 missiles [1].* ⚠ *Nobody knows why.* ✗ *It cites [9].*"
+        '<span class="aa-claim aa-contradicted" '
+        'title="71 is not in [1], which says &quot;17&quot;">'
+        "✗ Russia fired 71 missiles [1].</span> ⚠ *Nobody knows why.* ✗ *It cites [9].*"
     )
     legend = answer_markdown(answer).split("\n\n")[-1]
-    assert "weakly supported" in legend and "cites no source" in legend
+    assert "contradicted by the source" in legend and "cites no source" in legend
     assert "does not exist" in legend
+
+
+def test_a_replaced_reply_says_why_and_keeps_the_draft_behind_a_click() -> None:
+    answer = Answer(
+        question="q",
+        text="Russia attacked with 71 missiles [1].",
+        engine="extractive",
+        verification="the reply was replaced by the offline answer: it cites no valid source",
+        draft="The governor of Kharkiv is <b>Putin</b>.",
+    )
+    markdown = answer_markdown(answer)
+    assert "> ⚠ the reply was replaced by the offline answer" in markdown
+    assert "<details><summary>Show unverified draft</summary>" in markdown
+    assert "is &lt;b>Putin&lt;/b>." in markdown
 
 
 def test_a_fallback_is_said_out_loud() -> None:

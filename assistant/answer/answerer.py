@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from assistant.answer.chat import resolve_offline
 from assistant.answer.citations import check_citations, number_sources
 from assistant.answer.engines import AnswerEngine, AnswerRequest, Draft, FollowUpReader
+from assistant.answer.judge import ClaimJudge
+from assistant.answer.verify import Policy, review
 from assistant.embeddings import EmbeddingSimilarity
 from assistant.errors import NotFoundError, ProviderError
-from assistant.models import Answer, Turn
+from assistant.models import NO_ANSWER, Answer, Turn
 from assistant.query import Query, check_question
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.library import Library
@@ -32,6 +34,11 @@ class Answerer:
     fallback: AnswerEngine | None = None
     fallback_name: str = "extractive"
     top_k: int = 6
+    offline: AnswerEngine | None = None
+    """Answers instead of a reply whose claims did not check out (the `replace` policy)."""
+    unverified: Policy = "replace"
+    judge: ClaimJudge | None = None
+    """An LLM second opinion on the claims the rules leave undecided."""
 
     def ask(self, question: str, query: Query | None = None) -> Answer:
         """The whole answer at once."""
@@ -86,14 +93,43 @@ class Answerer:
             )
             draft = yield from _run(self.fallback, request)
         timings["answer"] = time.perf_counter() - t
+        t = time.perf_counter()
         shown = list(draft.sources) if draft.sources is not None else sources
         similarity = None if draft.verbatim else EmbeddingSimilarity(self.library.embedder)
-        citations, invalid, flags = check_citations(draft.text, shown, articles, similarity)
+        checked = check_citations(draft.text, shown, articles, similarity)
+        if self.judge is not None and not draft.verbatim:
+            checked = self.judge.review(checked, shown, articles)
+        original, verification = None, None
+        if not draft.verbatim and not draft.abstained:
+            policy = query.unverified or self.unverified
+            decision = review(checked, policy)
+            if decision.reason:
+                verification = decision.reason
+            if decision.action != "keep":
+                original = draft.text
+            if decision.action == "edit":
+                checked = check_citations(decision.text, shown, articles, similarity)
+                verification = f"sentences the sources contradict were removed: {decision.reason}"
+            elif decision.action == "refuse":
+                draft = Draft(text=NO_ANSWER, abstained=True, model=draft.model, usage=draft.usage)
+                checked = check_citations(NO_ANSWER, shown, articles)
+                verification = f"the reply was not shown: {decision.reason}"
+            elif decision.action == "replace" and self.offline is not None:
+                usage = draft.usage
+                draft = _quiet(self.offline, request)
+                draft.usage = usage
+                checked = check_citations(draft.text, sources, articles)
+                shown, name = sources, self.fallback_name
+                verification = f"the reply was replaced by the offline answer: {decision.reason}"
+            elif decision.action == "replace":
+                verification = f"unverified: {decision.reason}"
+        timings["check"] = time.perf_counter() - t
+        citations, invalid, flags = checked.citations, checked.invalid, checked.flags
         timings["total"] = time.perf_counter() - started
         standalone = retrieve_with or ask
         answer = Answer(
             question=question,
-            text=draft.text,
+            text=checked.text,
             abstained=draft.abstained,
             citations=citations,
             invalid_citations=invalid,
@@ -105,6 +141,8 @@ class Answerer:
             short_answer=draft.short_answer,
             usage=draft.usage,
             fallback=note,
+            verification=verification,
+            draft=original,
             standalone_question=standalone if standalone != question else None,
             timings={stage: round(value, 4) for stage, value in timings.items()},
         )
@@ -117,6 +155,14 @@ class Answerer:
         if isinstance(self.engine, FollowUpReader):
             return self.engine.standalone(question, history)
         return resolve_offline(question, history)
+
+
+def _quiet(engine: AnswerEngine, request: AnswerRequest) -> Draft:
+    """An engine's Draft, its text parts not passed on (the reply already streamed)."""
+    draft = next((p for p in engine.answer(request) if isinstance(p, Draft)), None)
+    if draft is None:
+        raise RuntimeError(f"answer engine {type(engine).__name__} yielded no Draft")
+    return draft
 
 
 def _run(engine: AnswerEngine, request: AnswerRequest) -> Generator[str, None, Draft]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
+from assistant.answer.claims import ClaimCheck, Evidence, Verdict, check_sentence
+from assistant.answer.markers import parse_markers
 from assistant.models import NO_ANSWER, Article, Citation, Flag, FlagKind, Hit, Source
 from assistant.sentences import sentence_spans
 from assistant.store.lexical import terms
@@ -12,7 +15,6 @@ from assistant.store.lexical import terms
 MARKER = re.compile(r"\[(\d+)\]")
 MARKER_GROUP = re.compile(r"\s*(?:\[\d+\]\s*)+")
 _LEADING_MARKERS = re.compile(r"^(\[\d+\]\s*)+")
-WEAK_SUPPORT = 0.5  # below this, a cited sentence is flagged
 
 Similarity = Callable[[str, Sequence[str]], list[float]]
 """similarity(claim, candidates) -> a 0..1 score per candidate (e.g. embedding cosine)."""
@@ -89,24 +91,50 @@ def answer_sentences(text: str) -> list[str]:
     return merged
 
 
-def best_quote(
-    claim: str, source: Source, article: Article | None, similarity: Similarity | None = None
-) -> tuple[str, int, int, float]:
-    """The sentence of the source chunk that best supports the claim: (quote, start, end, score)."""
+@dataclass(frozen=True)
+class Checked:
+    """An answer's citations, checked: the text with its markers read as [n], what each [n]
+    resolved to, invalid numbers, flags, and the claim checker's verdict on each claim."""
+
+    text: str
+    citations: list[Citation]
+    invalid: list[int]
+    flags: list[Flag]
+    claims: list[ClaimCheck]
+
+
+def source_sentences(source: Source, article: Article | None) -> list[tuple[str, int, int]]:
+    """The sentences of a source's chunk as (text, start, end), offsets in the article."""
     chunk = source.hit.chunk
-    spans = [(chunk.start + a, chunk.start + b) for a, b in sentence_spans(chunk.text)]
-    if not spans:
-        return chunk.text, chunk.start, chunk.end, 0.0
     text = article.text if article and article.text else None
-    quotes = [
-        text[a:b] if text else chunk.text[a - chunk.start : b - chunk.start] for a, b in spans
-    ]
-    scores = [lexical_support(claim, q) for q in quotes]
+    out = []
+    for a, b in sentence_spans(chunk.text):
+        start, end = chunk.start + a, chunk.start + b
+        out.append((text[start:end] if text else chunk.text[a:b], start, end))
+    return out or [(chunk.text, chunk.start, chunk.end)]
+
+
+def best_quote(
+    claim: str,
+    quotes: Sequence[tuple[str, int, int]],
+    similarity: Similarity | None = None,
+    prefer: str | None = None,
+) -> tuple[str, int, int, float]:
+    """The sentence that best supports the claim: (quote, start, end, support 0..1).
+
+    `prefer` is the sentence the claim checker aligned the claim with, taken when it is one of
+    the quotes; otherwise the best by word overlap (or embedding similarity, when given).
+    """
+    texts = [q for q, _, _ in quotes]
+    scores = [lexical_support(claim, q) for q in texts]
     if similarity is not None:
-        semantic = similarity(strip_markers(claim), quotes)
+        semantic = similarity(strip_markers(claim), texts)
         scores = [max(lex, sem) for lex, sem in zip(scores, semantic, strict=True)]
-    best = max(range(len(quotes)), key=lambda i: scores[i])
-    return quotes[best], spans[best][0], spans[best][1], round(float(scores[best]), 4)
+    best = max(range(len(texts)), key=lambda i: scores[i])
+    if prefer is not None and prefer in texts:
+        best = texts.index(prefer)
+    quote, start, end = quotes[best]
+    return quote, start, end, round(float(scores[best]), 4)
 
 
 def check_citations(
@@ -114,18 +142,42 @@ def check_citations(
     sources: Sequence[Source],
     articles: Mapping[str, Article],
     similarity: Similarity | None = None,
-    weak: float = WEAK_SUPPORT,
-) -> tuple[list[Citation], list[int], list[Flag]]:
-    """Resolve every [n] in an answer to a quote; flag uncited, weak and invalid citations."""
-    citations: list[Citation] = []
-    invalid: list[int] = []
-    flags: list[Flag] = []
+) -> Checked:
+    """Read the answer's markers (any common style), resolve every [n] to a quote, and check
+    each cited claim against its sources for numbers, dates, names, negation and roles.
+
+    Flags: uncited sentences, contradicted and not-found claims, invalid numbers, unreadable
+    marker styles, and an answer that cites no valid source at all.
+    """
     if is_abstention(text):
-        return citations, invalid, flags
+        return Checked(text, [], [], [], [])
+    parsed = parse_markers(text, len(sources))
+    text = parsed.text
+    citations: list[Citation] = []
+    flags: list[Flag] = []
+    claims: list[ClaimCheck] = []
     by_number = {s.number: s for s in sources}
+    sentences_of: dict[int, list[tuple[str, int, int]]] = {}
+
+    def quotes(number: int) -> list[tuple[str, int, int]]:
+        if number not in sentences_of:
+            source = by_number[number]
+            sentences_of[number] = source_sentences(
+                source, articles.get(source.hit.chunk.article_id)
+            )
+        return sentences_of[number]
+
+    if parsed.unknown:
+        flags.append(
+            Flag(
+                kind=FlagKind.UNKNOWN_CITATION,
+                sentence=-1,
+                text=", ".join(parsed.unknown)[:200],
+                detail="citation markers in a style that could not be read",
+            )
+        )
     for index, sentence in enumerate(answer_sentences(text)):
         valid, bad = split_citations(sentence, len(sources))
-        invalid.extend(bad)
         if bad:
             flags.append(
                 Flag(
@@ -140,12 +192,26 @@ def check_citations(
             if not bad and len(terms(strip_markers(sentence))) >= 3:
                 flags.append(Flag(kind=FlagKind.UNCITED, sentence=index, text=sentence))
             continue
-        best_support = 0.0
-        for number in dict.fromkeys(valid):
+        cited = list(dict.fromkeys(valid))
+        evidence = [
+            Evidence(number=n, text=q, date=by_number[n].date)
+            for n in cited
+            for q, _, _ in quotes(n)
+        ]
+        checks = check_sentence(sentence, evidence)
+        claims.extend(checks)
+        verdict, reason = _sentence_verdict(checks)
+        for number in cited:
+            aligned = (
+                next(
+                    (c.evidence for c in checks if c.number == number and c.verdict is verdict),
+                    None,
+                )
+                if verdict is not Verdict.SUPPORTED
+                else None
+            )
+            quote, start, end, support = best_quote(sentence, quotes(number), similarity, aligned)
             source = by_number[number]
-            article = articles.get(source.hit.chunk.article_id)
-            quote, start, end, support = best_quote(sentence, source, article, similarity)
-            best_support = max(best_support, support)
             citations.append(
                 Citation(
                     number=number,
@@ -160,17 +226,13 @@ def check_citations(
                     end=end,
                     support=support,
                     sentence=index,
+                    verdict=verdict.value,
+                    reason=reason,
                 )
             )
-        if best_support < weak:
-            flags.append(
-                Flag(
-                    kind=FlagKind.WEAK_SUPPORT,
-                    sentence=index,
-                    text=sentence,
-                    detail=f"best support {best_support:.2f} < {weak}",
-                )
-            )
+        if verdict is not Verdict.SUPPORTED:
+            kind = FlagKind.CONTRADICTED if verdict is Verdict.CONTRADICTED else FlagKind.NOT_FOUND
+            flags.append(Flag(kind=kind, sentence=index, text=sentence, detail=reason))
     if not citations:
         flags.append(
             Flag(
@@ -180,4 +242,13 @@ def check_citations(
                 detail="the answer cites no valid source",
             )
         )
-    return citations, invalid, flags
+    return Checked(text, citations, list(parsed.invalid), flags, claims)
+
+
+def _sentence_verdict(checks: Sequence[ClaimCheck]) -> tuple[Verdict, str]:
+    """A sentence is contradicted if any claim is, else not found if any claim is."""
+    for wanted in (Verdict.CONTRADICTED, Verdict.NOT_FOUND):
+        worst = [c for c in checks if c.verdict is wanted]
+        if worst:
+            return wanted, "; ".join(dict.fromkeys(c.reason for c in worst))
+    return Verdict.SUPPORTED, "; ".join(dict.fromkeys(c.reason for c in checks))

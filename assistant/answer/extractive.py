@@ -545,6 +545,8 @@ def _local_idf(sentence_terms: Sequence[set[str]]) -> IdfLookup:
 class ExtractiveAnswers:
     """The offline answer engine: quotes the best retrieved sentences, or abstains."""
 
+    tuned_on = ("squad-tune", "seed")  # eval/tune_extractive.py: SQuAD tune half, seed set kept
+
     def __init__(self, parts: Parts) -> None:
         self.library = parts.library
         self.engine = ExtractiveEngine(parts.library.embedder)

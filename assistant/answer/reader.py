@@ -342,9 +342,12 @@ def _lead(text: str, span: SpanChoice, question: Question) -> str:
 
 
 def _cited(sentence: Sentence, lead: str | None) -> str:
+    """The sentence with its [n]; after a lead it is quoted, in curly quotes when it holds
+    straight ones itself (a quoted remark: `Hundreds — “"Hundreds of ...," he added.” [1]`)."""
     quote = defuse_markers(sentence.text.strip())
     if lead:
-        return f'{defuse_markers(lead)} — "{quote}" [{sentence.source}]'
+        opening, closing = ("“", "”") if '"' in quote else ('"', '"')
+        return f"{defuse_markers(lead)} — {opening}{quote}{closing} [{sentence.source}]"
     return f"{quote} [{sentence.source}]"
 
 
@@ -376,6 +379,8 @@ def token_encoder(embedder: Embedder) -> TokenEncoder:
 
 class ReaderAnswers:
     """The offline answer engine ("extractive"): the learned reader over retrieved sources."""
+
+    tuned_on = ("squad-tune", "bbc-qa-tune", "realtimeqa-tune")  # eval/train_reader.py
 
     def __init__(self, parts: Parts) -> None:
         self.library = parts.library

@@ -126,6 +126,10 @@ def run(
                 print(f"note: {note}", file=log)
             for regression in comparison.regressions:
                 print(f"regression: {regression.reason}", file=log)
+            if comparison.flipped_wrong:
+                print(f"right before, wrong now: {', '.join(comparison.flipped_wrong)}", file=log)
+            if comparison.flipped_right:
+                print(f"wrong before, right now: {', '.join(comparison.flipped_right)}", file=log)
             if not comparison.ok:
                 code = REGRESSION_EXIT
         print(summary_line(report, folder), file=out)

@@ -97,4 +97,8 @@ def compare_reports(
     ):
         if old != new:
             result.notes.append(f"{label} differs: baseline {old}, this run {new}")
+    before = {c.id: c.correct for c in baseline.cases}
+    for case in current.cases:
+        if case.id in before and before[case.id] != case.correct:
+            (result.flipped_right if case.correct else result.flipped_wrong).append(case.id)
     return result

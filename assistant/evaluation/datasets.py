@@ -130,6 +130,9 @@ class Dataset(BaseModel):
     name: str
     path: str = ""
     format: Literal["yaml", "jsonl", "squad"] = "yaml"
+    split: str | None = Field(
+        None, description="which split of its data this is (tune, heldout), when it says so"
+    )
     cases: list[Case]
     passages: list[Passage] = Field(default_factory=list, description="articles it brings")
     ingest: list[str] = Field(default_factory=list, description="files or folders to ingest")
@@ -181,6 +184,16 @@ def parse_cases(raw: list[Any], where: str) -> list[Case]:
     return cases
 
 
+def split_of(name: str) -> str | None:
+    """The split a dataset's name declares: 'bbc-qa-heldout' -> 'heldout', 'x-tune' -> 'tune'.
+
+    >>> split_of("squad-heldout"), split_of("realtimeqa-tune"), split_of("seed")
+    ('heldout', 'tune', None)
+    """
+    match = re.search(r"(?:^|[-_.])(tune|heldout|held-out|test|dev)$", name.lower())
+    return match.group(1).replace("held-out", "heldout") if match else None
+
+
 def slug(name: str) -> str:
     """A name usable in a library or folder name: 'squad2-tune.json' -> 'squad2-tune'."""
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._") or "dataset"
@@ -201,14 +214,16 @@ def load_yaml(path: Path) -> Dataset:
     meta: dict[str, Any] = {}
     if isinstance(raw, dict):
         meta, raw = raw, raw.get("cases")
-        unknown = set(meta) - {"name", "description", "ingest", "cases"}
+        unknown = set(meta) - {"name", "description", "ingest", "cases", "split"}
         if unknown:
             raise InputError(f"{path}: unknown top-level keys {sorted(unknown)}")
     ingest = meta.get("ingest") or []
     if isinstance(ingest, str):
         ingest = [ingest]
+    name = str(meta.get("name") or slug(path.stem))
     return Dataset(
-        name=str(meta.get("name") or slug(path.stem)),
+        name=name,
+        split=str(meta["split"]) if meta.get("split") else split_of(name),
         path=str(path),
         format="yaml",
         cases=parse_cases(raw, str(path)),
@@ -227,7 +242,11 @@ def load_jsonl(path: Path) -> Dataset:
         except json.JSONDecodeError as error:
             raise InputError(f"{path}:{number}: not valid JSON: {error.msg}") from error
     return Dataset(
-        name=slug(path.stem), path=str(path), format="jsonl", cases=parse_cases(raw, str(path))
+        name=slug(path.stem),
+        split=split_of(path.stem),
+        path=str(path),
+        format="jsonl",
+        cases=parse_cases(raw, str(path)),
     )
 
 

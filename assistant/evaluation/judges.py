@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ValidationError
 
 from assistant.answer.citations import Similarity, lexical_support, strip_markers
+from assistant.answer.claims import Verdict as ClaimVerdict
+from assistant.answer.claims import check_sentence, evidence_from_text
 from assistant.errors import AssistantError
 from assistant.evaluation.normalize import normalize
 from assistant.evaluation.results import Verdict
@@ -31,8 +33,9 @@ def numbers(text: str) -> set[str]:
 
 
 class LexicalJudge:
-    """Offline judge: every number of the claim is in the passages, and enough of its words
-    are (stemmed), or an embedding of the claim is close to one passage sentence."""
+    """Offline judge: no claim is contradicted by the passages (the claim checker: numbers,
+    dates, names, negation, roles), every number of the claim is in them, and enough of its
+    words are (stemmed), or an embedding of the claim is close to one passage sentence."""
 
     name = "lexical"
 
@@ -49,6 +52,13 @@ class LexicalJudge:
     def __call__(self, claim: str, passages: Sequence[str]) -> Verdict:
         claim = strip_markers(claim)
         text = "\n".join(passages)
+        evidence = [e for p in passages for e in evidence_from_text(1, p)]
+        contradicted = [
+            c for c in check_sentence(claim, evidence) if c.verdict is ClaimVerdict.CONTRADICTED
+        ]
+        if contradicted:  # a changed number, name, date, negation or role: a citation error
+            reason = contradicted[0].reason.replace("[1]", "the cited text")
+            return Verdict(supported=False, score=0.0, reason=f"contradicted: {reason}")
         missing = sorted(numbers(claim) - numbers(text))
         words = lexical_support(normalize(claim), normalize(text))
         if missing:

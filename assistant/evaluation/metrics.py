@@ -19,9 +19,12 @@ from assistant.evaluation.results import (
     CaseResult,
     CitationCheck,
     FactCheck,
+    ReliabilityBin,
     SentenceCheck,
     Verdict,
 )
+from assistant.sentences import sentence_spans
+from assistant.store.lexical import terms
 
 Judge = Callable[[str, Sequence[str]], Verdict]
 """judge(claim, passages) -> whether the passages, taken together, support the claim."""
@@ -86,90 +89,6 @@ def forbidden_found(text: str, banned: Iterable[str]) -> list[str]:
         if needle and re.search(rf"(?<!\w){needle}(?!\w)", folded):
             found.append(item)
     return found
-
-
-# Short answers (SQuAD's official exact match and token F1)
-
-_SQUAD_PUNCTUATION = frozenset(string.punctuation)
-
-
-def squad_normal(text: str) -> str:
-    """SQuAD's answer normalisation: lowercase, punctuation and articles dropped, one space.
-
-    >>> squad_normal("The Eiffel Tower!")
-    'eiffel tower'
-    """
-    text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCTUATION)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
-
-
-def exact_match(prediction: str | None, golds: Sequence[str]) -> float:
-    """1.0 when the prediction equals any gold answer after normalisation (None: 0)."""
-    if prediction is None:
-        return 0.0
-    return max((float(squad_normal(prediction) == squad_normal(g)) for g in golds), default=0.0)
-
-
-def token_f1(prediction: str | None, golds: Sequence[str]) -> float:
-    """The best token-overlap F1 of the prediction against any gold answer (None: 0)."""
-    if prediction is None:
-        return 0.0
-    best = 0.0
-    words = squad_normal(prediction).split()
-    for gold in golds:
-        want = squad_normal(gold).split()
-        if not words or not want:
-            best = max(best, float(words == want))
-            continue
-        same = sum((Counter(words) & Counter(want)).values())
-        if same:
-            precision, recall = same / len(words), same / len(want)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
-
-
-# Calibration
-
-
-@dataclass(frozen=True)
-class ReliabilityBin:
-    """Questions whose confidence fell in [low, high): how many, mean confidence, share right."""
-
-    low: float
-    high: float
-    count: int
-    confidence: float
-    accuracy: float
-
-
-def calibration(
-    confidences: Sequence[float], right: Sequence[bool], bins: int = 10
-) -> tuple[float | None, list[ReliabilityBin]]:
-    """Expected calibration error over equal-width bins, and the bins (empty ones left out).
-
-    >>> calibration([0.9, 0.9, 0.1, 0.1], [True, True, False, False], bins=2)[0]
-    0.1
-    """
-    if len(confidences) != len(right):
-        raise ValueError("confidences and outcomes differ in length")
-    if not confidences:
-        return None, []
-    out: list[ReliabilityBin] = []
-    error = 0.0
-    for b in range(bins):
-        low, high = b / bins, (b + 1) / bins
-        inside = [
-            (c, r)
-            for c, r in zip(confidences, right, strict=True)
-            if low <= c < high or (b == bins - 1 and c == high)
-        ]
-        if not inside:
-            continue
-        mean_c = statistics.fmean(c for c, _ in inside)
-        share = statistics.fmean(float(r) for _, r in inside)
-        error += len(inside) / len(confidences) * abs(mean_c - share)
-        out.append(ReliabilityBin(low, high, len(inside), mean_c, share))
-    return round(error, 10), out
 
 
 # Abstention
@@ -328,6 +247,126 @@ def retrieval_hit(
     return hit, share, reason
 
 
+# SQuAD's short-answer scores
+
+
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def squad_normalize(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (SQuAD's answer normalisation).
+
+    >>> squad_normalize("The Eiffel  Tower!")
+    'eiffel tower'
+    """
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return " ".join(_SQUAD_ARTICLES.sub(" ", text).split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the prediction equals a gold answer after normalisation."""
+    guess = squad_normalize(prediction)
+    return float(any(guess == squad_normalize(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """The best word-overlap F1 against any gold answer (SQuAD's F1).
+
+    >>> round(token_f1("450 drones", ["about 450 drones"]), 3)
+    0.8
+    """
+    guess = squad_normalize(prediction).split()
+    best = 0.0
+    for gold in golds:
+        truth = squad_normalize(gold).split()
+        if not guess or not truth:
+            best = max(best, float(guess == truth))
+            continue
+        common = Counter(guess) & Counter(truth)
+        same = sum(common.values())
+        if same:
+            precision, recall = same / len(guess), same / len(truth)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+# Calibration
+
+
+def reliability(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> tuple[list[ReliabilityBin], float | None]:
+    """Reliability diagram bins and the expected calibration error (weighted |acc - conf|).
+
+    >>> _, ece = reliability([0.9, 0.9, 0.1, 0.1], [True, True, False, True])
+    >>> round(ece, 3)
+    0.25
+    """
+    out: list[ReliabilityBin] = []
+    error, total = 0.0, len(confidences)
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (c, ok)
+            for c, ok in zip(confidences, correct, strict=True)
+            if low <= c < high or (b == bins - 1 and c == 1.0)
+        ]
+        confidence = statistics.fmean(c for c, _ in inside) if inside else None
+        accuracy = statistics.fmean(float(ok) for _, ok in inside) if inside else None
+        out.append(
+            ReliabilityBin(
+                low=low, high=high, count=len(inside), confidence=confidence, accuracy=accuracy
+            )
+        )
+        if confidence is not None and accuracy is not None:
+            error += len(inside) / total * abs(accuracy - confidence)
+    return out, (round(error, 4) if total else None)
+
+
+# Trivial baselines
+
+
+def first_matching_sentence(question: str, passages: Sequence[str]) -> str:
+    """The "quote the top hit" baseline: the first sentence of the first passage that shares a
+    content word with the question (the first sentence when none does); '' without passages."""
+    wanted = set(terms(question))
+    for passage in passages[:1]:
+        spans = sentence_spans(passage)
+        for a, b in spans:
+            if wanted & set(terms(passage[a:b])):
+                return passage[a:b]
+        if spans:
+            return passage[spans[0][0] : spans[0][1]]
+    return ""
+
+
+def baseline_metrics(cases: Sequence[CaseResult]) -> dict[str, dict[str, float | None]]:
+    """Headline metrics of two trivial answerers on the same cases: refusing everything, and
+    quoting the top hit's first matching sentence (never refusing)."""
+    qa = [c for c in cases if c.kind == "qa" and c.error is None]
+    answerable = [c for c in qa if c.answerable]
+    if not qa:
+        return {}
+    refuse = {
+        "accuracy": _mean(float(not c.answerable) for c in qa),
+        "fact_recall": 0.0 if answerable else None,
+        "all_facts": 0.0 if answerable else None,
+        "refusal_rate": 1.0 if len(answerable) < len(qa) else None,
+        "false_refusal_rate": 1.0 if answerable else None,
+    }
+    first = {
+        "accuracy": _mean(float(bool(c.answerable and c.baseline_correct)) for c in qa),
+        "fact_recall": _mean(c.baseline_fact_recall for c in answerable),
+        "all_facts": _mean(float(bool(c.baseline_correct)) for c in answerable),
+        "refusal_rate": 0.0 if len(answerable) < len(qa) else None,
+        "false_refusal_rate": 0.0 if answerable else None,
+    }
+    return {
+        "refuse everything": {k: _round(v) for k, v in refuse.items()},
+        "top hit's first matching sentence": {k: _round(v) for k, v in first.items()},
+    }
+
+
 # Aggregates
 
 
@@ -372,6 +411,17 @@ def aggregate(cases: Sequence[CaseResult]) -> dict[str, float | None]:
         metrics["citation_recall_llm"] = _mean(_citation(c, "llm", "recall") for c in answered)
         metrics["citation_precision_llm"] = _mean(
             _citation(c, "llm", "precision") for c in answered
+        )
+    if answered:
+        metrics["contradicted_answers"] = _mean(float(c.contradicted) for c in answered)
+    scored = [c for c in qa if c.short_f1 is not None]
+    if scored:
+        metrics["short_em"] = _mean(c.short_em for c in scored)
+        metrics["short_f1"] = _mean(c.short_f1 for c in scored)
+    rated = [c for c in answered if c.confidence is not None]
+    if rated:
+        _, metrics["calibration_error"] = reliability(
+            [c.confidence for c in rated if c.confidence is not None], [c.correct for c in rated]
         )
     latencies = [c.latency_s for c in qa if c.latency_s is not None and c.error is None]
     metrics["latency_p50_s"] = _round(percentile(latencies, 0.5))

@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from assistant.answer.citations import MARKER
+from assistant.numbers import SCALES, TENS, UNITS, words_to_number
 
 _QUOTES = str.maketrans(
     {
@@ -45,39 +46,6 @@ _QUOTES = str.maketrans(
     }
 )
 
-UNITS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORD = "|".join(sorted([*UNITS, *TENS, *SCALES], key=len, reverse=True))
 _NUMBER_RUN = re.compile(
     rf"\b(?:{_NUMBER_WORD})\b(?:(?:\s+and\s+|[\s-]+)\b(?:{_NUMBER_WORD})\b)*",
@@ -99,36 +67,6 @@ _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 _NEGATIVE_SIGN = re.compile(r"(?<![\w-])-(?=\d)")
 _PUNCTUATION = re.compile(r"[^\w%\x00\x01]+")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
-
-
-def words_to_number(words: list[str]) -> list[int]:
-    """Number words in order -> the numbers they spell: ['seventy', 'one'] -> [71].
-
-    Adjacent numbers that cannot combine stay apart: ['two', 'three'] -> [2, 3].
-    """
-    numbers: list[int] = []
-    total = current = 0
-    started = False
-    for word in words:
-        if word == "and":
-            continue
-        if word in UNITS or word in TENS:
-            value = UNITS.get(word, TENS.get(word, 0))
-            tail = current % 100
-            joinable = tail == 0 or (tail >= 20 and tail % 10 == 0 and value < 10)
-            if started and not joinable:
-                numbers.append(total + current)
-                total = current = 0
-            current += value
-        elif word == "hundred":
-            current = (current or 1) * 100
-        else:
-            total += (current or 1) * SCALES[word]
-            current = 0
-        started = True
-    if started:
-        numbers.append(total + current)
-    return numbers
 
 
 def _spell_numbers(text: str) -> str:

@@ -21,11 +21,26 @@ LABELS = {
     "facts_retrieved": "facts in retrieved chunks",
     "summary_fact_recall": "summary fact recall",
     "summary_clean": "summaries without banned text",
+    "contradicted_answers": "answers with a contradicted claim",
+    "short_em": "short answer exact match (SQuAD)",
+    "short_f1": "short answer F1 (SQuAD)",
+    "calibration_error": "expected calibration error (answered)",
     "latency_p50_s": "latency p50 (s)",
     "latency_p95_s": "latency p95 (s)",
     "tokens_per_case": "tokens per case",
 }
-RATES = [m for m in LABELS if not m.startswith(("latency", "tokens"))]
+RATES = [m for m in LABELS if not m.startswith(("latency", "tokens", "calibration"))]
+
+
+def provenance(report: RunReport) -> str:
+    """Which split this is and whether the engine was tuned on it, in words."""
+    split = f"split: {report.split}" if report.split else "split: not named"
+    if report.tuned_on is None:
+        return f"{split}; the engine does not say what it was tuned on"
+    if report.tuned_on:
+        return f"{split}; TUNED ON by the engine: a tuning result, not a measurement"
+    tuned = ", ".join(report.engine_tuned_on) or "nothing"
+    return f"{split}; not tuned on (the engine was tuned on {tuned})"
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -53,10 +68,16 @@ def summary_line(report: RunReport, out: Path | None = None) -> str:
         parts.append(f"summary facts {_fmt(m.get('summary_fact_recall'))}")
     parts.append(f"p50 {_fmt(m.get('latency_p50_s'), 2)}s")
     line = ", ".join(parts)
+    if m.get("short_f1") is not None:
+        line += f", short EM/F1 {_fmt(m.get('short_em'), 2)}/{_fmt(m.get('short_f1'), 2)}"
+    refuse = report.baselines.get("refuse everything", {}).get("accuracy")
+    if refuse is not None:
+        line += f" [refuse-all accuracy {_fmt(refuse)}]"
     line += f" ({report.counts.get('cases', 0)} cases, {report.engine}, {report.seconds:.1f}s"
     if report.counts.get("errors"):
         line += f", {report.counts['errors']} errors"
     line += ")"
+    line += f"; {provenance(report)}"
     if out is not None:
         line += f" -> {out}"
     if report.comparison is not None:
@@ -75,11 +96,16 @@ def _failed_first(cases: list[CaseResult]) -> list[CaseResult]:
 def to_markdown(report: RunReport) -> str:
     """The report as Markdown: settings, headline table, comparison, tags, every case."""
     comparison = report.comparison
+    names = list(report.baselines)
     lines = [
         f"# Eval: {report.dataset}",
         "",
         f"- dataset: `{report.dataset_path}` ({report.dataset_format})",
-        f"- engine: {report.engine}" + (f" ({report.model})" if report.model else ""),
+        f"- engine: {report.engine}"
+        + (f" ({report.model})" if report.model else "")
+        + f", retriever {report.retriever}"
+        + (f", post-processors {', '.join(report.postprocess)}" if report.postprocess else ""),
+        f"- {provenance(report)}",
         f"- library: `{report.library}`, k = {report.k}, judges: {', '.join(report.judges)}",
         f"- started {report.started_at:%Y-%m-%d %H:%M:%S} UTC, took {report.seconds:.1f} s"
         + (f" (+ {report.ingest_seconds:.1f} s ingest)" if report.ingest_seconds else ""),
@@ -87,11 +113,14 @@ def to_markdown(report: RunReport) -> str:
         "",
         "## Metrics",
         "",
-        "| metric | value |" + (" baseline | Δ |" if comparison else ""),
-        "|---|---|" + ("---|---|" if comparison else ""),
+        "| metric | value |"
+        + "".join(f" {n} |" for n in names)
+        + (" baseline | Δ |" if comparison else ""),
+        "|---|---|" + "---|" * len(names) + ("---|---|" if comparison else ""),
     ]
     for metric, value in report.metrics.items():
         row = f"| {label(metric, report.k)} | {_fmt(value)} |"
+        row += "".join(f" {_fmt(report.baselines[n].get(metric))} |" for n in names)
         if comparison:
             delta = comparison.deltas.get(metric)
             old = value - delta if value is not None and delta is not None else None
@@ -101,8 +130,25 @@ def to_markdown(report: RunReport) -> str:
         lines += ["", f"## Against {comparison.baseline} (tolerance {comparison.tolerance})", ""]
         lines += [f"- **REGRESSION** {r.reason}" for r in comparison.regressions]
         lines += [f"- note: {n}" for n in comparison.notes]
+        if comparison.flipped_wrong:
+            lines.append(f"- right before, wrong now: {', '.join(comparison.flipped_wrong)}")
+        if comparison.flipped_right:
+            lines.append(f"- wrong before, right now: {', '.join(comparison.flipped_right)}")
         if comparison.ok:
             lines.append("- no headline metric regressed")
+    if report.reliability:
+        lines += [
+            "",
+            "## Reliability of the confidence (answered cases)",
+            "",
+            "| confidence | answers | mean confidence | right |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b.low:.1f}–{b.high:.1f} | {b.count} | {_fmt(b.confidence)} | {_fmt(b.accuracy)} |"
+            for b in report.reliability
+            if b.count
+        ]
     if report.by_tag:
         lines += [
             "",
@@ -192,17 +238,36 @@ def to_html(report: RunReport) -> str:
     ]
     if tags:
         charts.append(bar_chart("Accuracy by tag", [(t, float(a or 0), b) for t, a, b in tags]))
+    rated = [b for b in report.reliability if b.count and b.accuracy is not None]
+    if rated:
+        charts.append(
+            bar_chart(
+                "Reliability: share right per confidence bin (red tick: mean confidence)",
+                [
+                    (f"{b.low:.1f}–{b.high:.1f} ({b.count})", float(b.accuracy or 0), b.confidence)
+                    for b in rated
+                ],
+            )
+        )
+    names = list(report.baselines)
     rows = []
     for metric, value in report.metrics.items():
         delta = comparison.deltas.get(metric) if comparison else None
+        others = "".join(f"<td>{_fmt(report.baselines[n].get(metric))}</td>" for n in names)
         rows.append(
-            f"<tr><td>{_e(label(metric, report.k))}</td><td>{_fmt(value)}</td>"
+            f"<tr><td>{_e(label(metric, report.k))}</td><td>{_fmt(value)}</td>{others}"
             f"<td>{'' if delta is None else f'{delta:+.3f}'}</td></tr>"
         )
+    heads = "".join(f"<th>{_e(n)}</th>" for n in names)
     verdict = ""
     if comparison:
         items = [f'<li class="bad">REGRESSION: {_e(r.reason)}</li>' for r in comparison.regressions]
         items += [f"<li>note: {_e(n)}</li>" for n in comparison.notes]
+        worse, better = ", ".join(comparison.flipped_wrong), ", ".join(comparison.flipped_right)
+        if worse:
+            items.append(f'<li class="bad">right before, wrong now: {_e(worse)}</li>')
+        if better:
+            items.append(f"<li>wrong before, right now: {_e(better)}</li>")
         if comparison.ok:
             items.append('<li class="good">no headline metric regressed</li>')
         verdict = (
@@ -229,6 +294,7 @@ def to_html(report: RunReport) -> str:
         + (f" ({_e(report.model)})" if report.model else "")
         + f" · library {_e(report.library)} · k={report.k} · judges {_e(', '.join(report.judges))}"
         + f" · {report.started_at:%Y-%m-%d %H:%M} UTC · {report.seconds:.1f} s"
+        + f" · {provenance(report)}"
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -248,7 +314,8 @@ svg text {{ font: 12px system-ui, sans-serif; }} .meta {{ color: #666; }}
 {verdict}
 {"".join(f"<figure>{c}</figure>" for c in charts)}
 <h2>Metrics</h2>
-<table><tr><th>metric</th><th>value</th><th>Δ vs baseline</th></tr>{"".join(rows)}</table>
+<table><tr><th>metric</th><th>value</th>{heads}<th>Δ vs baseline</th></tr>{"".join(rows)}
+</table>
 <h2>Cases (failures first)</h2>
 <table><tr><th>id</th><th>kind</th><th>ok</th><th>facts</th><th>retrieved</th>
 <th>citations R/P</th><th>latency s</th><th>question / answer / reasons</th></tr>

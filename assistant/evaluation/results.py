@@ -8,6 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class ReliabilityBin(BaseModel):
+    """Answers whose confidence fell in [low, high): how many, how sure, how often right."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float | None
+    accuracy: float | None
+
+
 class FactCheck(BaseModel):
     """One gold fact: its alternatives and whether (and as what) the text carried it."""
 
@@ -57,9 +67,16 @@ class CaseResult(BaseModel):
     answerable: bool = True
     answer: str = ""
     short_answer: str | None = Field(None, description="the engine's short answer, if any")
-    confidence: float | None = Field(None, description="the engine's confidence, if any")
     abstained: bool = False
     correct: bool = False
+    confidence: float | None = Field(None, description="the engine's probability of being right")
+    short_em: float | None = Field(None, description="SQuAD exact match of the short answer")
+    short_f1: float | None = Field(None, description="SQuAD F1 of the short answer")
+    baseline_correct: bool | None = Field(
+        None, description="would quoting the top hit's first matching sentence be right"
+    )
+    baseline_fact_recall: float | None = None
+    contradicted: bool = Field(False, description="the claim checker flagged a cited claim")
     facts: list[FactCheck] = Field(default_factory=list)
     fact_recall: float | None = None
     retrieved: bool | None = Field(None, description="gold article (or facts) in top k")
@@ -97,6 +114,12 @@ class Comparison(BaseModel):
     deltas: dict[str, float | None] = Field(default_factory=dict)
     regressions: list[Regression] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    flipped_wrong: list[str] = Field(
+        default_factory=list, description="cases right in the baseline, wrong now"
+    )
+    flipped_right: list[str] = Field(
+        default_factory=list, description="cases wrong in the baseline, right now"
+    )
 
     @property
     def ok(self) -> bool:
@@ -113,6 +136,19 @@ class RunReport(BaseModel):
     model: str | None = None
     retriever: str = "hybrid"
     postprocess: list[str] = Field(default_factory=list)
+    split: str | None = Field(None, description="the dataset's split (tune, heldout), if named")
+    tuned_on: bool | None = Field(
+        None, description="whether the engine was tuned on this dataset (None: unknown)"
+    )
+    engine_tuned_on: list[str] = Field(
+        default_factory=list, description="the datasets the engine says it was tuned on"
+    )
+    baselines: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="headline metrics of trivial answerers, same cases"
+    )
+    reliability: list[ReliabilityBin] = Field(
+        default_factory=list, description="confidence bins of the answered cases"
+    )
     judges: list[str] = Field(default_factory=list)
     k: int
     library: str

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant.answer.citations import strip_markers
 from assistant.embeddings import EmbeddingSimilarity
 from assistant.errors import AssistantError, InputError, NotFoundError
 from assistant.evaluation.datasets import SAMPLES, Dataset, QACase, SummaryCase, slug
@@ -17,19 +18,24 @@ from assistant.evaluation.metrics import (
     CitedSentence,
     Judge,
     aggregate,
+    baseline_metrics,
     by_tag,
     citation_quality,
     citation_reasons,
     cited_sentences,
     counts,
+    exact_match,
     fact_recall,
+    first_matching_sentence,
     forbidden_found,
     match_facts,
     missing_facts,
+    reliability,
     retrieval_hit,
+    token_f1,
 )
 from assistant.evaluation.results import CaseResult, CitationCheck, RunReport
-from assistant.models import Article, IngestReport, Summary, Usage
+from assistant.models import Answer, Article, FlagKind, IngestReport, Summary, Usage
 from assistant.query import Query
 
 if TYPE_CHECKING:
@@ -159,8 +165,10 @@ def run_qa(
     query: Query,
     articles: Sequence[Article],
     judges: Judges,
+    squad: bool = False,
 ) -> CaseResult:
-    """Ask one question (with the query's options) and score the answer."""
+    """Ask one question (with the query's options) and score the answer; with `squad`, its
+    short answer also gets SQuAD's exact match and F1 (an abstention scores 1 when right)."""
     result = CaseResult(
         id=case.id, kind="qa", prompt=case.question, tags=case.tags, answerable=case.answerable
     )
@@ -179,7 +187,14 @@ def run_qa(
     result.prompt_tokens, result.completion_tokens = usage.prompt_tokens, usage.completion_tokens
     result.answer, result.abstained = answer.text, answer.abstained
     result.short_answer, result.confidence = answer.short_answer, answer.confidence
+    result.contradicted = any(f.kind is FlagKind.CONTRADICTED for f in answer.flags)
     result.facts = match_facts("" if answer.abstained else answer.text, case.facts)
+    if squad:
+        result.short_em, result.short_f1 = short_scores(case, answer)
+    first = first_matching_sentence(case.question, [h.chunk.text for h in answer.hits])
+    baseline = match_facts(first, case.facts)
+    result.baseline_fact_recall = fact_recall(baseline) if case.answerable else None
+    result.baseline_correct = case.answerable and bool(first) and all(f.found for f in baseline)
     reasons = result.reasons
     if case.answerable:
         result.fact_recall = fact_recall(result.facts)
@@ -216,6 +231,20 @@ def run_qa(
         result.citations, why_not = _check_citations(answer.text, passages, judges)
         reasons.extend(why_not)
     return result
+
+
+def short_scores(case: QACase, answer: Answer) -> tuple[float, float]:
+    """SQuAD exact match and F1 of the answer's short answer (its whole text when it has none).
+
+    Unanswerable: 1.0 for an abstention, else 0.0. Answerable: 0.0 for an abstention.
+    """
+    if not case.answerable:
+        return float(answer.abstained), float(answer.abstained)
+    if answer.abstained:
+        return 0.0, 0.0
+    golds = [alternative for fact in case.facts for alternative in fact]
+    guess = answer.short_answer or strip_markers(answer.text)
+    return exact_match(guess, golds), token_f1(guess, golds)
 
 
 def run_summary(
@@ -319,13 +348,25 @@ def run_dataset(
     cases: list[CaseResult] = []
     for number, case in enumerate(dataset.cases, start=1):
         if isinstance(case, QACase):
-            result = run_qa(assistant, case, query=query, articles=articles, judges=judges)
+            result = run_qa(
+                assistant,
+                case,
+                query=query,
+                articles=articles,
+                judges=judges,
+                squad=dataset.format == "squad",
+            )
         else:
             result = run_summary(assistant, case, query=query, articles=articles, judges=judges)
         cases.append(result)
         if progress:
             progress(number, len(dataset.cases), result)
     resolved = assistant.engine_name(query.engine)
+    tuned: Sequence[str] | None = getattr(assistant.answerer(query).engine, "tuned_on", None)
+    answered = [c for c in cases if c.kind == "qa" and not c.abstained and c.confidence is not None]
+    bins, _ = reliability(
+        [c.confidence for c in answered if c.confidence is not None], [c.correct for c in answered]
+    )
     report = RunReport(
         dataset=dataset.name,
         dataset_path=dataset.path,
@@ -334,6 +375,11 @@ def run_dataset(
         model=assistant.chat_llm(query.model).model if resolved == "openai" else None,
         retriever=query.retriever,
         postprocess=query.postprocessors(),
+        split=dataset.split,
+        tuned_on=None if tuned is None else dataset.name in tuned,
+        engine_tuned_on=list(tuned or []),
+        baselines=baseline_metrics(cases),
+        reliability=bins if answered else [],
         judges=judges.names,
         k=k,
         library=library,

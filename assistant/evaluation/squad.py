@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
-from assistant.evaluation.datasets import Dataset, Passage, QACase, slug
+from assistant.evaluation.datasets import Dataset, Passage, QACase, slug, split_of
 
 
 def paragraph_source(title: str, index: int) -> str:
@@ -80,6 +80,7 @@ def load_squad_dataset(path: str | Path) -> Dataset:
     passages, cases = load_squad(path)
     return Dataset(
         name=slug(path.stem),
+        split=split_of(path.stem),
         path=str(path),
         format="squad",
         cases=list(cases),

@@ -26,8 +26,6 @@ class Search:
     query: Query
     articles: Sequence[str] | None = None
     """Allowed article ids (None: every article)."""
-    chunks: Sequence[str] | None = None
-    """Allowed chunk ids (None: every chunk)."""
 
 
 class Retriever(Protocol):

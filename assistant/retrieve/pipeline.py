@@ -9,6 +9,7 @@ from assistant.models import Hit
 from assistant.parts import Parts
 from assistant.query import Filters, Query
 from assistant.retrieve.base import POSTPROCESSORS, RETRIEVERS, PostProcessor, Retriever, Search
+from assistant.store.catalog import ArticleFilter
 from assistant.store.library import Library
 
 
@@ -17,19 +18,14 @@ def pool_size(k: int) -> int:
     return max(k * 4, 20)
 
 
-def allowed(library: Library, filters: Filters) -> tuple[list[str], list[str]] | None:
-    """(article ids, chunk ids) that pass the filters; None when no filter is set."""
+def allowed(library: Library, filters: Filters) -> list[str] | None:
+    """Ids of the articles that pass the filters (the catalog evaluates them); None when no
+    filter is set."""
     if not filters.active():
         return None
-    if filters.article_ids is not None:
-        filters = filters.model_copy(
-            update={"article_ids": [library.resolve(a) for a in filters.article_ids]}
-        )
-    stored = library.catalog.all(library.name)
-    articles = [s.article.id for s in stored if filters.matches(s.article)]
-    keep = set(articles)
-    chunks = [i for s in stored if s.article.id in keep for i in s.chunk_ids]
-    return articles, chunks
+    ids = [library.resolve(a) for a in filters.article_ids] if filters.article_ids else None
+    where = ArticleFilter(**{**filters.model_dump(), "article_ids": ids})
+    return library.catalog.filter_articles(library.name, where)
 
 
 class Retrieval:
@@ -45,16 +41,9 @@ class Retrieval:
     def run(self, text: str, vector: Vectors, query: Query, k: int) -> list[Hit]:
         """The k best hits for the text, after filters and post-processors."""
         scope = allowed(self.library, query.filters)
-        if scope is not None and not scope[0]:
+        if scope is not None and not scope:
             return []
-        search = Search(
-            text=text,
-            vector=vector,
-            pool=pool_size(k),
-            query=query,
-            articles=scope[0] if scope else None,
-            chunks=scope[1] if scope else None,
-        )
+        search = Search(text=text, vector=vector, pool=pool_size(k), query=query, articles=scope)
         hits = self.retriever.search(search)
         for step in self.postprocessors:
             hits = step.process(search, hits, k)

@@ -65,9 +65,19 @@ class _Both:
             if self.dense
             else []
         )
-        index = self.library.lexical() if self.lexical else None
-        lexical = dict(index.search(search.text, search.pool, search.chunks)) if index else {}
-        chunks = {h.chunk.id: h.chunk for h in dense_hits}
+        lexical = (
+            dict(self.library.lexical().search(search.text, search.pool, search.articles))
+            if self.lexical
+            else {}
+        )
+        # Only chunks an article owns: a writer's chunks are invisible until its commit, and
+        # replaced ones as soon as the new version commits.
+        committed = self.library.catalog.chunks_by_id(
+            self.library.name, [h.chunk.id for h in dense_hits] + list(lexical)
+        )
+        dense_hits = [h for h in dense_hits if h.chunk.id in committed]
+        lexical = {c: v for c, v in lexical.items() if c in committed}
+        chunks = dict(committed)
         cosine = {h.chunk.id: h.score for h in dense_hits}
         # Chunks only BM25 found get their exact cosine from their stored vectors.
         only_lexical = [c for c in lexical if c not in cosine]
@@ -127,10 +137,8 @@ def hits(
     dense: Mapping[str, float],
     lexical: Mapping[str, float],
 ) -> list[Hit]:
-    """Hits for chunk ids in order; chunks not yet at hand are read from the store."""
-    known = dict(chunks)
-    missing = [c for c in order if c not in known]
-    known.update({c.id: c for c in library.store.get(missing)})
+    """Hits for chunk ids in order (those in `chunks`, the committed ones)."""
+    known = chunks
     return [
         Hit(chunk=known[c], score=score.get(c, 0.0), dense=dense.get(c), lexical=lexical.get(c))
         for c in order

@@ -1,62 +1,25 @@
-"""The article catalog: full cleaned text and metadata of every article, in SQLite.
+"""The article catalog: articles, their chunks, write intents and the lexical index.
 
-Chroma holds chunks and vectors; this table holds what chroma is bad at: whole articles,
-lookups by source and content hash, and a transactional record of which chunks belong to
-which article. An article row is written only after its chunks are in the vector store, so
-after a crash the catalog never points at missing chunks for long: `Library.reconcile`
-removes whatever a crash left half-done.
+Chroma holds vectors; the catalog holds what must be transactional: whole articles, which chunks
+belong to which article (with their text), and which chunks a writer has put in the vector store
+but not yet committed (its intents). An article becomes visible when its row commits, in one
+transaction with its chunk rows and their lexical index entries; so a question sees the old or
+the new state of each article, never half of one. `Catalog` is the protocol; `SqliteCatalog`
+(one file under ASSISTANT_HOME, the zero-setup default) and `PostgresCatalog`
+(ASSISTANT_DATABASE_URL, shared by machines) implement it and pass one contract test suite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager
+from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from assistant.models import Article
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS libraries (
-    name TEXT PRIMARY KEY,
-    embedder TEXT NOT NULL,
-    dim INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    generation INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS articles (
-    library TEXT NOT NULL,
-    id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    format TEXT NOT NULL,
-    url TEXT,
-    date TEXT,
-    author TEXT,
-    credits TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    raw_hash TEXT NOT NULL,
-    chunker TEXT NOT NULL,
-    chunk_ids TEXT NOT NULL,
-    ingested_at TEXT NOT NULL,
-    PRIMARY KEY (library, id)
-);
-CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
-CREATE INDEX IF NOT EXISTS articles_origin ON articles (library, origin);
-"""
-
-_COLUMNS = (
-    "id, source, origin, title, text, format, url, date, author, credits, content_hash, "
-    "raw_hash, chunker, chunk_ids, ingested_at"
-)
-_LIGHT_COLUMNS = _COLUMNS.replace("text,", "'' AS text,")
+from assistant.models import DATE_SOURCES, Article, Chunk
 
 
 class StoredArticle(BaseModel):
@@ -68,237 +31,150 @@ class StoredArticle(BaseModel):
 
 
 class LibraryRow(BaseModel):
-    """A library's identity: the embedder that built its vectors."""
+    """A library's identity: the embedder that built its vectors, and its size."""
 
     name: str
     embedder: str
     dim: int
     created_at: dt.datetime
+    n_articles: int = 0
+    n_chunks: int = 0
 
 
-class Catalog:
-    """SQLite file shared by all libraries under one ASSISTANT_HOME. Thread-safe."""
+class Pending(BaseModel):
+    """An article ready to commit: its chunks are in the vector store already."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.RLock()
-        self._depth = 0
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(SCHEMA)
+    article: Article
+    chunks: list[Chunk]
+    chunker: str
+    replaces: str | None = Field(None, description="an older id of the same source it replaces")
 
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: all or nothing. Nested use joins the outer transaction."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
-            finally:
-                self._depth = 0
+class Committed(BaseModel):
+    """What committing one pending article did, decided inside the commit's transaction."""
+
+    article_id: str
+    status: str = Field(description="added, updated, unchanged or duplicate")
+    twin: StoredArticle | None = Field(None, description="the article it duplicates")
+    stale: list[str] = Field(
+        default_factory=list, description="chunk ids the article no longer uses (to delete)"
+    )
+
+
+class Lexical(Protocol):
+    """Keyword search over a library's chunks (BM25)."""
+
+    def search(
+        self, query: str, k: int, allowed: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The k best (chunk id, score) pairs with a positive score, best first; `allowed`
+        restricts the search to these article ids."""
+        ...
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an index term over the library's chunks."""
+        ...
+
+
+class Catalog(Protocol):
+    """Articles, chunks, intents and keyword search of every library under one home."""
 
     # Libraries
-
-    def library(self, name: str) -> LibraryRow | None:
-        """The library row, or None when it was never created."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT name, embedder, dim, created_at FROM libraries WHERE name = ?", (name,)
-            ).fetchone()
-        if row is None:
-            return None
-        return LibraryRow(name=row[0], embedder=row[1], dim=row[2], created_at=row[3])
-
-    def create_library(self, name: str, embedder: str) -> LibraryRow:
-        """Record a new library built with `embedder` (idempotent)."""
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO libraries (name, embedder, dim, created_at) "
-                "VALUES (?, ?, 0, ?)",
-                (name, embedder, now),
-            )
-        row = self.library(name)
-        assert row is not None
-        return row
-
-    def set_dim(self, name: str, dim: int) -> None:
-        """Record the vector size once the first vectors exist."""
-        with self._lock:
-            self._db.execute("UPDATE libraries SET dim = ? WHERE name = ?", (dim, name))
-
-    def generation(self, name: str) -> int:
-        """A counter that grows with every change to the library's articles."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT generation FROM libraries WHERE name = ?", (name,)
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    def _bump(self, library: str) -> None:
-        self._db.execute(
-            "UPDATE libraries SET generation = generation + 1 WHERE name = ?", (library,)
-        )
-
-    def libraries(self) -> list[LibraryRow]:
-        """Every library, by name."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT name, embedder, dim, created_at FROM libraries ORDER BY name"
-            ).fetchall()
-        return [LibraryRow(name=r[0], embedder=r[1], dim=r[2], created_at=r[3]) for r in rows]
-
-    def drop_library(self, name: str) -> None:
-        """Forget a library and its articles."""
-        with self.transaction():
-            self._db.execute("DELETE FROM articles WHERE library = ?", (name,))
-            self._db.execute("DELETE FROM libraries WHERE name = ?", (name,))
+    def library(self, name: str) -> LibraryRow | None: ...
+    def create_library(self, name: str, embedder: str) -> LibraryRow: ...
+    def set_dim(self, name: str, dim: int) -> None: ...
+    def generation(self, name: str) -> int: ...
+    def libraries(self) -> list[LibraryRow]: ...
+    def drop_library(self, name: str) -> None: ...
+    def count(self, library: str) -> tuple[int, int]: ...
 
     # Articles
+    def commit(self, library: str, pending: Sequence[Pending]) -> list[Committed]: ...
+    def get(self, library: str, article_id: str) -> StoredArticle | None: ...
+    def get_many(self, library: str, article_ids: Sequence[str]) -> dict[str, StoredArticle]: ...
+    def find_prefix(self, library: str, prefix: str) -> list[str]: ...
+    def find_content(self, library: str, content_hash: str) -> StoredArticle | None: ...
+    def from_origin(self, library: str, origin: str) -> list[StoredArticle]: ...
+    def all(self, library: str) -> list[StoredArticle]: ...
+    def delete(self, library: str, article_id: str) -> list[str]: ...
+    def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None: ...
+    def recount(self, library: str) -> None: ...
+    def chunk_ids(self, library: str) -> dict[str, list[str]]: ...
 
-    def put(self, library: str, article: Article, chunk_ids: Sequence[str], chunker: str) -> None:
-        """Insert or replace an article row."""
-        ingested = article.ingested_at or dt.datetime.now(dt.UTC)
-        with self.transaction():
-            self._db.execute(
-                f"INSERT OR REPLACE INTO articles (library, {_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    library,
-                    article.id,
-                    article.source,
-                    article.origin,
-                    article.title,
-                    article.text,
-                    article.format,
-                    article.url,
-                    article.date.isoformat() if article.date else None,
-                    article.author,
-                    json.dumps(article.credits),
-                    article.content_hash,
-                    article.raw_hash,
-                    chunker,
-                    json.dumps(list(chunk_ids)),
-                    ingested.isoformat(timespec="seconds"),
-                ),
-            )
-            self._bump(library)
+    # Chunks
+    def chunks(self, library: str, article_id: str) -> list[Chunk]: ...
+    def chunks_by_id(self, library: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
+    def iter_chunks(self, library: str, page: int = 2000) -> Iterator[Chunk]: ...
+    def filter_articles(self, library: str, where: ArticleFilter) -> list[str]: ...
 
-    def get(self, library: str, article_id: str) -> StoredArticle | None:
-        """An article by id."""
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM articles WHERE library = ? AND id = ?",
-                (library, article_id),
-            ).fetchone()
-        return _stored(row) if row else None
+    # Writes in flight (always under writer_lock)
+    def writer_lock(self, library: str) -> AbstractContextManager[None]: ...
+    def intend(self, library: str, chunk_ids: Sequence[str]) -> None: ...
+    def intents(self, library: str) -> list[str]: ...
+    def forget_intents(self, library: str, chunk_ids: Sequence[str]) -> None: ...
+    def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]: ...
 
-    def get_many(self, library: str, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
-        """Articles by id (missing ids are absent from the result)."""
-        out: dict[str, StoredArticle] = {}
-        ids = list(dict.fromkeys(article_ids))
-        for first in range(0, len(ids), 500):
-            part = ids[first : first + 500]
-            marks = ",".join("?" * len(part))
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM articles WHERE library = ? AND id IN ({marks})",
-                    (library, *part),
-                ).fetchall()
-            for row in rows:
-                stored = _stored(row)
-                out[stored.article.id] = stored
-        return out
+    # Keyword search
+    def lexical(self, library: str) -> Lexical: ...
 
-    def find_prefix(self, library: str, prefix: str) -> list[str]:
-        """Ids starting with `prefix` (so users can type a short id)."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id FROM articles WHERE library = ? AND id LIKE ? ESCAPE '\\' LIMIT 10",
-                (library, escaped + "%"),
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def find_content(self, library: str, content_hash: str) -> StoredArticle | None:
-        """An article with exactly this cleaned text, if any."""
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_LIGHT_COLUMNS} FROM articles WHERE library = ? AND content_hash = ? "
-                "LIMIT 1",
-                (library, content_hash),
-            ).fetchone()
-        return _stored(row) if row else None
-
-    def from_origin(self, library: str, origin: str) -> list[StoredArticle]:
-        """Articles read from one file or URL (without their text)."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_LIGHT_COLUMNS} FROM articles WHERE library = ? AND origin = ?",
-                (library, origin),
-            ).fetchall()
-        return [_stored(r) for r in rows]
-
-    def all(self, library: str) -> list[StoredArticle]:
-        """Every article of a library (without text), newest first."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_LIGHT_COLUMNS} FROM articles WHERE library = ? "
-                "ORDER BY ingested_at DESC, title",
-                (library,),
-            ).fetchall()
-        return [_stored(r) for r in rows]
-
-    def delete(self, library: str, article_id: str) -> None:
-        """Remove an article row."""
-        with self.transaction():
-            self._db.execute(
-                "DELETE FROM articles WHERE library = ? AND id = ?", (library, article_id)
-            )
-            self._bump(library)
-
-    def chunk_ids(self, library: str) -> dict[str, list[str]]:
-        """article id -> its chunk ids, for the whole library."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, chunk_ids FROM articles WHERE library = ?", (library,)
-            ).fetchall()
-        return {r[0]: json.loads(r[1]) for r in rows}
-
-    def count(self, library: str) -> tuple[int, int]:
-        """(articles, chunks) in a library, counted by SQLite (asked before every question)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(json_array_length(chunk_ids)), 0) "
-                "FROM articles WHERE library = ?",
-                (library,),
-            ).fetchone()
-        return int(row[0]), int(row[1])
+    def close(self) -> None: ...
 
 
-def _stored(row: Sequence[object]) -> StoredArticle:
+class ArticleFilter(BaseModel):
+    """The article side of a query's filters, for the catalog to apply itself."""
+
+    article_ids: list[str] | None = None
+    source: str | None = None
+    title: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def article_row(article: Article, chunker: str, chunk_ids: Sequence[str]) -> dict[str, object]:
+    """An article as column values (shared by both catalogs)."""
+    ingested = article.ingested_at or dt.datetime.now(dt.UTC)
+    return {
+        "id": article.id,
+        "source": article.source,
+        "origin": article.origin,
+        "title": article.title,
+        "text": article.text,
+        "format": article.format,
+        "url": article.url,
+        "date": article.date.isoformat() if article.date else None,
+        "author": article.author,
+        "credits": json.dumps(article.credits),
+        "content_hash": article.content_hash,
+        "raw_hash": article.raw_hash,
+        "chunker": chunker,
+        "chunk_ids": json.dumps(list(chunk_ids)),
+        "ingested_at": ingested.isoformat(timespec="seconds"),
+        "date_source": article.date_source,
+    }
+
+
+ARTICLE_COLUMNS = (
+    "id",
+    "source",
+    "origin",
+    "title",
+    "text",
+    "format",
+    "url",
+    "date",
+    "author",
+    "credits",
+    "content_hash",
+    "raw_hash",
+    "chunker",
+    "chunk_ids",
+    "ingested_at",
+    "date_source",
+)
+
+
+def stored_article(row: Sequence[object]) -> StoredArticle:
+    """A StoredArticle from column values in ARTICLE_COLUMNS order."""
     (
         article_id,
         source,
@@ -315,8 +191,15 @@ def _stored(row: Sequence[object]) -> StoredArticle:
         chunker,
         chunk_ids,
         ingested_at,
+        date_source,
     ) = row
     chunk_list = json.loads(str(chunk_ids))
+    day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)) if date else None
+    when = (
+        ingested_at
+        if isinstance(ingested_at, dt.datetime)
+        else dt.datetime.fromisoformat(str(ingested_at))
+    )
     article = Article(
         id=str(article_id),
         source=str(source),
@@ -325,12 +208,13 @@ def _stored(row: Sequence[object]) -> StoredArticle:
         text=str(text),
         format=str(fmt),
         url=str(url) if url else None,
-        date=dt.date.fromisoformat(str(date)) if date else None,
+        date=day,
+        date_source=str(date_source) if date_source in DATE_SOURCES else None,
         author=str(author) if author else None,
         credits=json.loads(str(credits)),
         content_hash=str(content_hash),
         raw_hash=str(raw_hash),
-        ingested_at=dt.datetime.fromisoformat(str(ingested_at)),
+        ingested_at=when,
         n_chunks=len(chunk_list),
     )
     return StoredArticle(article=article, chunk_ids=chunk_list, chunker=str(chunker))

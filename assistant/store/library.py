@@ -1,15 +1,19 @@
 """A library: the catalog rows, vector-store chunks and embedder of one named collection.
 
-Ingest is load -> clean -> dedupe -> chunk -> embed -> store. Writes go chunks first, then the
-catalog row (the commit point), then removal of replaced chunks; `reconcile` repairs whatever
-an interrupted run left behind.
+Ingest is load -> clean -> dedupe -> chunk -> embed -> store, streamed: every FLUSH_CHUNKS
+chunks are embedded and committed, so memory stays flat and a kill loses at most one flush.
+A flush embeds outside any lock, then, holding the library's writer lock (one writer at a time
+across threads, processes and, in server mode, machines): records the chunk ids as intents,
+writes the vectors, commits the catalog rows (the commit point, where duplicates are decided
+again against what other writers committed meanwhile), and removes the chunks no article owns
+any more. `reconcile` removes only what a writer that died inside that section left: the
+intents still recorded, minus what an article owns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +23,8 @@ from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.chunking import chunk_article, chunker_signature
 from assistant.ingest.cleaning import clean_text, derive_title
-from assistant.ingest.loaders import LoadResult, count_inputs, iter_load
+from assistant.ingest.dates import choose_date
+from assistant.ingest.loaders import MAX_FEED_ITEMS, LoadResult, count_inputs, iter_load
 from assistant.models import (
     Article,
     Chunk,
@@ -29,15 +34,14 @@ from assistant.models import (
     IngestStatus,
     sha256_hex,
 )
-from assistant.store.catalog import Catalog, StoredArticle
-from assistant.store.lexical import LexicalIndex
+from assistant.store.catalog import Catalog, Lexical, Pending, StoredArticle
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
 
 Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called as sources finish."""
 
-FLUSH_CHUNKS = 64  # embed and store in groups of about this many chunks
+FLUSH_CHUNKS = 256  # embed and commit in groups of about this many chunks
 _LEGACY_ID = re.compile(r"[0-9a-f]{16}")  # ids before readable ids were sha256(source)[:16]
 
 
@@ -69,6 +73,11 @@ class IngestOptions:
     max_file_bytes: int = 100_000_000
     names: Mapping[str, str] = field(default_factory=dict)
     """A file input (as given) -> the name it is stored under."""
+    host_delay: float = 0.0
+    """Seconds between two requests to one host (feed items, sitemaps)."""
+    robots: bool = True
+    """Fetch feed items only where the site's robots.txt allows."""
+    max_feed_items: int = MAX_FEED_ITEMS
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,8 @@ class Library:
         store: VectorStore,
         embedder: Embedder,
         tokenizer: Tokenizer,
-        lexical: LexicalIndex | None = None,
         chunk_tokens: int = 200,
+        flush_chunks: int = FLUSH_CHUNKS,
         chunk_overlap: int = 30,
         max_article_chars: int = 2_000_000,
     ) -> None:
@@ -108,9 +117,25 @@ class Library:
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
         self.chunker = chunker_signature(tokenizer.name, chunk_tokens, chunk_overlap)
-        self._lexical = lexical
-        self._lexical_lock = threading.Lock()
+        self.flush_chunks = flush_chunks
         self._check_embedder()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Give articles of a catalog from before chunk rows their chunks (read from the
+        vector store), once."""
+        row = self.catalog.library(self.name)
+        if row is None or row.n_articles:
+            return
+        stored = self.catalog.all(self.name)
+        if not stored:
+            return
+        with self.catalog.writer_lock(self.name):
+            for item in stored:
+                full = self.catalog.get(self.name, item.article.id)
+                if full is not None:
+                    self.catalog.restore(self.name, full, self.store.get(full.chunk_ids))
+            self.catalog.recount(self.name)
 
     def _check_embedder(self) -> None:
         row = self.catalog.library(self.name)
@@ -134,11 +159,6 @@ class Library:
     ) -> IngestReport:
         """Ingest files, folders and URLs; one bad source never stops the others."""
         options = options or IngestOptions()
-        started = time.perf_counter()
-        self.reconcile()
-        total = count_inputs(inputs, options.include, options.exclude)
-        report = IngestReport(library=self.name)
-        batch = _Batch()
         results = iter_load(
             inputs,
             include=options.include,
@@ -146,17 +166,28 @@ class Library:
             fetch_timeout=options.fetch_timeout,
             fetch_max_bytes=options.fetch_max_bytes,
             max_file_bytes=options.max_file_bytes,
-            is_unchanged=self._origin_unchanged,
+            is_unchanged=self.origin_unchanged,
             names=options.names,
+            host_delay=options.host_delay,
+            robots=options.robots,
+            max_feed_items=options.max_feed_items,
         )
+        total = count_inputs(inputs, options.include, options.exclude)
+        return self.ingest_results(results, total=total, progress=progress)
+
+    def ingest_results(
+        self, results: Iterable[LoadResult], *, total: int = 0, progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest what a loader read (from `iter_load`, or feed items loaded one by one)."""
+        started = time.perf_counter()
+        self.reconcile()
+        report = IngestReport(library=self.name)
+        batch = _Batch()
         for done, result in enumerate(results, start=1):
-            self._take(result, batch, report)
-            if batch.n_chunks >= FLUSH_CHUNKS:
-                self._flush(batch, report)
+            self._take(result, batch, report, progress=progress, done=done - 1, total=total)
             if progress:
-                progress(done, max(total, done), result.origin)
+                progress(done, max(total, done), result.label)
         self._flush(batch, report)
-        self.lexical()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -168,14 +199,15 @@ class Library:
         batch = _Batch()
         for document in documents:
             self._prepare(document, batch, report)
-            if batch.n_chunks >= FLUSH_CHUNKS:
+            if batch.n_chunks >= self.flush_chunks:
                 self._flush(batch, report)
         self._flush(batch, report)
-        self.lexical()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _origin_unchanged(self, origin: str, raw_hash: str) -> bool:
+    def origin_unchanged(self, origin: str, raw_hash: str) -> bool:
+        """True when every article read from `origin` came from these very bytes, chunked
+        as this library chunks now: the source need not be parsed again."""
         stored = self.catalog.from_origin(self.name, origin)
         return bool(stored) and all(
             s.article.raw_hash == raw_hash
@@ -184,7 +216,16 @@ class Library:
             for s in stored
         )
 
-    def _take(self, result: LoadResult, batch: _Batch, report: IngestReport) -> None:
+    def _take(
+        self,
+        result: LoadResult,
+        batch: _Batch,
+        report: IngestReport,
+        *,
+        progress: Progress | None = None,
+        done: int = 0,
+        total: int = 0,
+    ) -> None:
         if result.error:
             report.items.append(
                 IngestItem(source=result.label, status=IngestStatus.FAILED, reason=result.error)
@@ -198,8 +239,14 @@ class Library:
             report.items.append(
                 IngestItem(source=result.label, status=IngestStatus.FAILED, reason=problem)
             )
-        for document in result.documents:
+        many = len(result.documents) > 1
+        for number, document in enumerate(result.documents, start=1):
             self._prepare(document, batch, report, origin=result.origin)
+            if batch.n_chunks >= self.flush_chunks:
+                self._flush(batch, report)
+            if progress and many:
+                label = f"{result.label} · article {number:,} of {len(result.documents):,}"
+                progress(done, max(total, done + 1), label)
 
     def _prepare(
         self, document: Document, batch: _Batch, report: IngestReport, origin: str = ""
@@ -224,6 +271,15 @@ class Library:
                 )
             )
             return
+        now = dt.datetime.now(dt.UTC)
+        dated = choose_date(
+            now=now,
+            metadata=document.date if document.date_source in (None, "metadata") else None,
+            text=document.text,
+            title=document.title,
+            feed=document.feed_date,
+            url=document.url or (origin if origin.startswith(("http://", "https://")) else None),
+        )
         article = Article(
             id=self._id_for(document, origin or document.source),
             source=document.source,
@@ -232,12 +288,13 @@ class Library:
             text=cleaned.text,
             format=document.format,
             url=document.url,
-            date=document.date,
+            date=dated.date,
+            date_source=dated.source,
             author=document.author,
             credits=cleaned.credits,
             content_hash=sha256_hex(cleaned.text),
             raw_hash=document.raw_hash,
-            ingested_at=dt.datetime.now(dt.UTC),
+            ingested_at=now,
         )
         previous = self.catalog.get(self.name, article.id)
         if previous is None:
@@ -248,13 +305,9 @@ class Library:
             and previous.article.content_hash == article.content_hash
             and previous.chunker == self.chunker
         ):
-            if previous.article.raw_hash != article.raw_hash:
-                self.catalog.put(
-                    self.name,
-                    previous.article.model_copy(update={"raw_hash": article.raw_hash}),
-                    previous.chunk_ids,
-                    previous.chunker,
-                )
+            if previous.article.raw_hash != article.raw_hash:  # same text, new bytes: record them
+                batch.pending.append(_Pending(article, [], previous))
+                return
             report.items.append(_item(previous.article, IngestStatus.UNCHANGED))
             return
         twin = batch.by_hash.get(article.content_hash)
@@ -307,31 +360,47 @@ class Library:
         if not batch.pending:
             return
         chunks = [c for p in batch.pending for c in p.chunks]
-        vectors = self.embedder.embed([c.text for c in chunks])
+        vectors = self.embedder.embed([c.text for c in chunks]) if chunks else None
         row = self.catalog.library(self.name)
-        if row is not None and row.dim == 0 and len(vectors):
+        if row is not None and row.dim == 0 and vectors is not None and len(vectors):
             self.catalog.set_dim(self.name, int(vectors.shape[1]))
-        self.store.add(chunks, vectors)
-        with self.catalog.transaction():
-            for p in batch.pending:
-                if p.previous is not None and p.previous.article.id != p.article.id:
-                    self.catalog.delete(self.name, p.previous.article.id)
-                self.catalog.put(
-                    self.name,
-                    p.article.model_copy(update={"n_chunks": len(p.chunks)}),
-                    [c.id for c in p.chunks],
-                    self.chunker,
-                )
-        stale = [
-            chunk_id
+        pending = [
+            Pending(
+                article=p.article.model_copy(update={"n_chunks": len(p.chunks)}),
+                chunks=p.chunks,
+                chunker=self.chunker,
+                replaces=p.previous.article.id if p.previous is not None else None,
+            )
             for p in batch.pending
-            if p.previous is not None
-            for chunk_id in set(p.previous.chunk_ids) - {c.id for c in p.chunks}
         ]
-        if stale:
-            self.store.delete(stale)
-        for p in batch.pending:
-            status = IngestStatus.UPDATED if p.previous is not None else IngestStatus.ADDED
+        with self.catalog.writer_lock(self.name):
+            self._reconcile()
+            if chunks and vectors is not None:
+                self.catalog.intend(self.name, [c.id for c in chunks])
+                self.store.add(chunks, vectors)
+            committed = self.catalog.commit(self.name, pending)
+            stale = sorted({i for c in committed for i in c.stale})
+            if stale:
+                self.store.delete(stale)
+                self.catalog.forget_intents(self.name, stale)
+        for p, done in zip(batch.pending, committed, strict=True):
+            if done.status == "duplicate" and done.twin is not None:
+                twin = done.twin.article
+                report.items.append(
+                    IngestItem(
+                        source=p.article.source,
+                        status=IngestStatus.DUPLICATE,
+                        article_id=twin.id,
+                        title=twin.title,
+                        reason=f"same text as {twin.id} ({twin.source})",
+                    )
+                )
+                continue
+            if done.status == "unchanged":
+                stored = p.previous.article if p.previous is not None else p.article
+                report.items.append(_item(stored, IngestStatus.UNCHANGED))
+                continue
+            status = IngestStatus.UPDATED if done.status == "updated" else IngestStatus.ADDED
             item = _item(p.article, status)
             report.items.append(item.model_copy(update={"n_chunks": len(p.chunks)}))
         batch.pending.clear()
@@ -367,54 +436,45 @@ class Library:
 
     def chunks(self, article_id: str) -> list[Chunk]:
         """An article's chunks, in order."""
-        stored = self.catalog.get(self.name, self.resolve(article_id))
-        assert stored is not None
-        return self.store.get(stored.chunk_ids)
+        return self.catalog.chunks(self.name, self.resolve(article_id))
 
     def delete(self, article_id: str) -> Article:
         """Remove an article and its chunks; returns what was removed."""
         stored = self.catalog.get(self.name, self.resolve(article_id))
         assert stored is not None
-        self.catalog.delete(self.name, stored.article.id)
-        self.store.delete(stored.chunk_ids)
-        self.lexical()
+        with self.catalog.writer_lock(self.name):
+            removed = self.catalog.delete(self.name, stored.article.id)
+            self.store.delete(removed)
+            self.catalog.forget_intents(self.name, removed)
         return stored.article
 
     def reconcile(self) -> ConsistencyReport:
-        """Remove chunks no article owns and articles whose chunks are gone."""
-        owned = self.catalog.chunk_ids(self.name)
-        present = self.store.ids()
-        wanted = {chunk_id for ids in owned.values() for chunk_id in ids}
-        orphans = present - wanted
-        if orphans:
-            self.store.delete(sorted(orphans))
-        broken = [aid for aid, ids in owned.items() if not set(ids) <= present]
-        for article_id in broken:
-            self.catalog.delete(self.name, article_id)
-            self.store.delete(owned[article_id])
-        return ConsistencyReport(orphan_chunks=len(orphans), broken_articles=len(broken))
+        """Remove what a writer that died mid-flush left in the vector store."""
+        with self.catalog.writer_lock(self.name):
+            return self._reconcile()
 
-    def lexical(self) -> LexicalIndex | None:
-        """The BM25 index, rebuilt first if the library changed since it was built."""
-        if self._lexical is None:
-            return None
-        with self._lexical_lock:
-            generation = self.catalog.generation(self.name)
-            index = self._lexical
-            if index.generation != generation and not (
-                index.load() and index.generation == generation
-            ):
-                titles = {s.article.id: s.article.title for s in self.catalog.all(self.name)}
-                owned = {i for ids in self.catalog.chunk_ids(self.name).values() for i in ids}
-                index.build(
-                    (
-                        (c.id, f"{titles.get(c.article_id, '')}\n{c.text}")
-                        for c in self.store.iter_chunks()
-                        if c.id in owned
-                    ),
-                    generation,
-                )
-            return index
+    def _reconcile(self) -> ConsistencyReport:
+        intents = self.catalog.intents(self.name)
+        if not intents:
+            return ConsistencyReport(orphan_chunks=0, broken_articles=0)
+        orphans = sorted(set(intents) - self.catalog.owned(self.name, intents))
+        if orphans:
+            self.store.delete(orphans)
+        self.catalog.forget_intents(self.name, intents)
+        return ConsistencyReport(orphan_chunks=len(orphans), broken_articles=0)
+
+    def check(self) -> ConsistencyReport:
+        """Compare the whole vector store with the catalog (slow: for tests and repairs)."""
+        owned = {i for ids in self.catalog.chunk_ids(self.name).values() for i in ids}
+        present = self.store.ids()
+        broken = [
+            aid for aid, ids in self.catalog.chunk_ids(self.name).items() if not set(ids) <= present
+        ]
+        return ConsistencyReport(orphan_chunks=len(present - owned), broken_articles=len(broken))
+
+    def lexical(self) -> Lexical:
+        """Keyword search (BM25) over the library's chunks."""
+        return self.catalog.lexical(self.name)
 
     def stats(self) -> tuple[int, int]:
         """(articles, chunks)."""

@@ -184,18 +184,25 @@ class ChromaStore:
                 return out
             offset += page
 
+    def page(self, offset: int, limit: int) -> list[Chunk]:
+        """Chunks `offset` to `offset + limit` in the collection's own order."""
+        result = self._collection.get(
+            include=["documents", "metadatas"], limit=limit, offset=offset
+        )
+        return [
+            _chunk(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+
     def iter_chunks(self, page: int = 2000) -> Iterator[Chunk]:
         """Every chunk, page by page."""
         offset = 0
         while True:
-            result = self._collection.get(
-                include=["documents", "metadatas"], limit=page, offset=offset
-            )
-            for chunk_id, text, meta in zip(
-                result["ids"], result["documents"], result["metadatas"], strict=True
-            ):
-                yield _chunk(chunk_id, text, meta)
-            if len(result["ids"]) < page:
+            chunks = self.page(offset, page)
+            yield from chunks
+            if len(chunks) < page:
                 return
             offset += page
 

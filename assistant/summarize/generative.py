@@ -91,8 +91,14 @@ class LLMSummaries:
         timings["llm"] = time.perf_counter() - t
         t = time.perf_counter()
         text = completion.text.strip()
-        citations, invalid, flags = check_citations(
+        checked = check_citations(
             text, sources, articles, similarity=EmbeddingSimilarity(self.library.embedder)
+        )
+        text, citations, invalid, flags = (
+            checked.text,
+            checked.citations,
+            checked.invalid,
+            checked.flags,
         )
         citations = self._real_chunks(citations)
         timings["check"] = time.perf_counter() - t

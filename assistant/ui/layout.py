@@ -41,6 +41,9 @@ CSS = """
 .aa-note { border-radius: 8px; padding: 0.5em 0.7em; margin-bottom: 0.6em; }
 .aa-abstain { background: #f3f4f6; color: #374151; }
 .aa-warn { background: #fef3c7; color: #78350f; }
+.aa-claim { cursor: help; border-bottom: 1px dotted currentColor; }
+.aa-contradicted { color: #b91c1c; }
+.aa-not_found { color: #92400e; }
 .aa-flags li { margin-bottom: 0.3em; }
 .aa-retrieved { color: #6b7280; }
 """

@@ -17,6 +17,7 @@ from assistant.models import (
     Answer,
     Article,
     Citation,
+    Flag,
     FlagKind,
     IngestReport,
     Source,
@@ -35,10 +36,13 @@ TOPIC_HINT = (
     "box empty, **Summarize** covers the articles that the last answer cites.)"
 )
 FLAG_SIGNS = {
-    FlagKind.WEAK_SUPPORT: ("⚠", "weakly supported by the passage it cites"),
+    FlagKind.CONTRADICTED: ("✗", "contradicted by the source it cites (point at it for why)"),
+    FlagKind.NOT_FOUND: ("?", "not found in the source it cites"),
     FlagKind.UNCITED: ("⚠", "cites no source"),
     FlagKind.INVALID_CITATION: ("✗", "cites a source number that does not exist"),
 }
+CHECKED = frozenset({FlagKind.CONTRADICTED, FlagKind.NOT_FOUND})
+"""Flags the claim checker raises: shown in colour, the reason on hover."""
 REPORT_HEADERS = ["status", "id", "title / source", "chunks", "reason"]
 ARTICLE_HEADERS = ["id", "title", "source", "date", "chunks"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -82,11 +86,11 @@ def hide_key(text: str, key: str | None) -> str:
 # Replies as chat messages
 
 
-def flag_spans(reply: Reply) -> list[tuple[int, int, FlagKind]]:
-    """Where each flagged sentence lies in the reply's text: (start, end, kind), in order,
+def flag_spans(reply: Reply) -> list[tuple[int, int, Flag]]:
+    """Where each flagged sentence lies in the reply's text: (start, end, flag), in order,
     none overlapping; a flag whose sentence cannot be found is left out."""
     text = reply.text
-    spans: list[tuple[int, int, FlagKind]] = []
+    spans: list[tuple[int, int, Flag]] = []
     cursor = 0
     for flag in sorted(reply.flags, key=lambda f: f.sentence):
         if flag.kind not in FLAG_SIGNS:
@@ -97,20 +101,28 @@ def flag_spans(reply: Reply) -> list[tuple[int, int, FlagKind]]:
             start = text.find(needle)
         if start < 0 or any(a < start + len(needle) and start < b for a, b, _ in spans):
             continue
-        spans.append((start, start + len(needle), flag.kind))
+        spans.append((start, start + len(needle), flag))
         cursor = start + len(needle)
-    return sorted(spans)
+    return sorted(spans, key=lambda span: span[0])
 
 
 def flagged_text(reply: Reply, escape: Callable[[str], str] = chat_text) -> str:
-    """The reply's text with each flagged sentence marked: '⚠ *sentence*'; the text between
-    the marks passed through `escape`."""
+    """The reply's text with each flagged sentence marked: '⚠ *sentence*'; a sentence the
+    claim checker contradicted (or could not find) in red (or amber), its reason on hover.
+    The text between the marks is passed through `escape`."""
     text = reply.text
     out: list[str] = []
     last = 0
-    for start, end, kind in flag_spans(reply):
+    for start, end, flag in flag_spans(reply):
         out.append(escape(text[last:start]))
-        out.append(f"{FLAG_SIGNS[kind][0]} *{escape(text[start:end])}*")
+        sign = FLAG_SIGNS[flag.kind][0]
+        if flag.kind in CHECKED:
+            out.append(
+                f'<span class="aa-claim aa-{flag.kind.value}" title="{escape_html(flag.detail)}">'
+                f"{sign} {escape(text[start:end])}</span>"
+            )
+        else:
+            out.append(f"{sign} *{escape(text[start:end])}*")
         last = end
     out.append(escape(text[last:]))
     return "".join(out)
@@ -122,6 +134,9 @@ def flag_notes(reply: Reply) -> list[str]:
     kinds = {f.kind for f in reply.flags}
     legend = [f"{sign} {meaning}" for kind, (sign, meaning) in FLAG_SIGNS.items() if kind in kinds]
     notes = ["Check the marked sentences: " + " · ".join(legend) + "."] if legend else []
+    unknown = [f for f in reply.flags if f.kind is FlagKind.UNKNOWN_CITATION]
+    if unknown:
+        notes.append(f"⚠ *Citation markers that could not be read: {chat_text(unknown[0].text)}*")
     if FlagKind.NO_VALID_CITATION in kinds:
         what = "answer" if isinstance(reply, Answer) else "summary"
         notes.append(f"⚠ *This {what} cites no source: check it against the articles.*")
@@ -144,6 +159,13 @@ def answer_markdown(answer: Answer) -> str:
         parts.extend(flag_notes(answer))
     if answer.fallback:
         parts.append(f"> ⚠ {chat_text(answer.fallback)}")
+    if answer.verification:
+        parts.append(f"> ⚠ {chat_text(answer.verification)}")
+    if answer.draft:
+        parts.append(
+            "<details><summary>Show unverified draft</summary>\n\n"
+            f"{chat_text(answer.draft)}\n\n</details>"
+        )
     return "\n\n".join(parts)
 
 
@@ -244,6 +266,18 @@ def sources_html(reply: Reply | None) -> str:
     return "".join(parts)
 
 
+def confidence_text(confidence: float) -> str:
+    """How sure the engine is, in words a reader takes at face value.
+
+    >>> confidence_text(0.834)
+    'Confidence 83%: the chance this answer is right, as measured on questions like these'
+    """
+    return (
+        f"Confidence {confidence:.0%}: the chance this answer is right, as measured on "
+        "questions like these"
+    )
+
+
 def _answer_heading(answer: Answer) -> list[str]:
     """The question (and how it was read), the LLM fallback note and the abstention note."""
     parts = [f'<div class="aa-question">Sources for “{escape_html(answer.question)}”']
@@ -252,6 +286,10 @@ def _answer_heading(answer: Answer) -> list[str]:
     parts.append("</div>")
     if answer.fallback:
         parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
+    if answer.confidence is not None:
+        parts.append(
+            f'<div class="aa-note aa-confidence">{confidence_text(answer.confidence)}</div>'
+        )
     if answer.abstained:
         parts.append(
             '<div class="aa-note aa-abstain">No answer: none of the '

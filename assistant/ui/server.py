@@ -24,9 +24,7 @@ def warm_up(assistant: Assistant) -> None:
     """Open the library (chroma, BM25) and load the embedding model while the server starts,
     so that the first question is answered as fast as the next ones."""
     try:
-        library = assistant.library(must_exist=True)
-        library.embedder.embed(["warm up"])
-        library.lexical()
+        assistant.warm_up()
     except AssistantError as error:  # the first question will say what is wrong
         log.info("warm-up skipped: %s", error)
 

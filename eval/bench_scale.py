@@ -1,0 +1,320 @@
+"""How the assistant holds up as a library grows: 20k, 200k and 1M chunks.
+
+    python eval/bench_scale.py --realtimeqa ../shared/data/realtimeqa_2026_jan_apr \\
+        --bbc ../shared/data/bbc_news_summary/articles --cache ~/scale-cache \\
+        --sizes 20000,200000,1000000 --out eval/out/scale
+
+The 20k library is real: every RealTimeQA page and BBC article ingested with the real embedder
+(`assistant ingest`), which also measures first-ingest throughput against the bare embedder on
+the same chunk texts. The larger ones copy that library's chunks (the same texts, each copy's
+vectors the real ones plus small noise, renormalised) straight through the store and catalog
+APIs until they reach the size: synthetic, and the report says so. Built libraries are cached
+under --cache (outside the repository) and reused.
+
+Per size: adding 1 and 100 new articles (in process, real embeddings; throughput against the
+bare embedder on the same chunks), deleting 1, ask p50/p95 in process (extractive), retrieval
+p50/p95 by retriever with a bare Chroma query at the same size beside it, a cold `assistant ask`
+(no process holding the library; and with `assistant serve` holding it), peak RSS of a process
+that opens the library and asks, and the size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.api import Assistant
+from assistant.config import Settings
+from assistant.models import Chunk, sha256_hex
+from assistant.query import Query
+from assistant.retrieve.pipeline import Retrieval
+from assistant.store.catalog import StoredArticle
+
+QUESTIONS = [
+    "Which country did the US and Israel launch military strikes against?",
+    "Who won the Super Bowl?",
+    "How much did quarterly profits rise at Time Warner?",
+    "What did the Bank of England do with interest rates?",
+    "Which company announced layoffs this week?",
+    "Where was the earthquake?",
+    "Who is the new prime minister?",
+    "How many people died in the storm?",
+    "What did the president say about tariffs?",
+    "Which team won the championship?",
+]
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered) * 1000, 1), round(p95 * 1000, 1)
+
+
+def environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env["ASSISTANT_HOME"] = str(home)
+    return env
+
+
+def build_base(home: Path, realtimeqa: Path, bbc: Path) -> dict[str, Any]:
+    """The real library (cached): RealTimeQA pages and BBC articles, ingested by the CLI."""
+    marker = home / "base.json"
+    if marker.is_file():
+        return dict(json.loads(marker.read_text()))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_stream import build
+
+    home.mkdir(parents=True, exist_ok=True)
+    pages = home.parent / "base-pages.jsonl"
+    build(realtimeqa, None, 10**9, pages)
+    started = time.perf_counter()
+    for source in (pages, bbc):
+        subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ingest", str(source), "--quiet"],
+            env=environment(home),
+            check=False,
+        )
+    seconds = time.perf_counter() - started
+    assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
+    library = assistant.library()
+    texts = [c.text for c in library.catalog.iter_chunks(library.name)]
+    bare = time.perf_counter()
+    for first in range(0, len(texts), 256):
+        assistant.embedder.embed(texts[first : first + 256])
+    bare_seconds = time.perf_counter() - bare
+    info = {
+        "chunks": len(texts),
+        "articles": library.stats()[0],
+        "ingest_seconds": round(seconds, 1),
+        "ingest_chunks_per_s": round(len(texts) / seconds, 1),
+        "bare_embedder_chunks_per_s": round(len(texts) / bare_seconds, 1),
+    }
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def grow(base: Path, home: Path, size: int) -> None:
+    """Copy the base library's chunks (texts; vectors plus noise) until `size` chunks."""
+    if (home / "grown.json").is_file():
+        return
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(base, home, ignore=shutil.ignore_patterns("chroma.sock", "chroma.lock"))
+    assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
+    library = assistant.library()
+    originals = [
+        library.catalog.get(library.name, s.article.id) for s in library.catalog.all(library.name)
+    ]
+    chunks_of = {
+        s.article.id: library.catalog.chunks(library.name, s.article.id) for s in originals if s
+    }
+    every = [c.id for chunks in chunks_of.values() for c in chunks]
+    vectors: dict[str, np.ndarray] = {}
+    for first in range(0, len(every), 2000):
+        vectors.update(library.store.vectors(every[first : first + 2000]))
+    rng = np.random.default_rng(7)
+    have = library.stats()[1]
+    copy = 0
+    batch_chunks: list[Chunk] = []
+    batch_vectors: list[np.ndarray] = []
+    rows: list[tuple[StoredArticle, list[Chunk]]] = []
+
+    def flush() -> None:
+        if batch_chunks:
+            library.store.add(batch_chunks, np.stack(batch_vectors).astype(np.float32))
+            with library.catalog.transaction():  # type: ignore[attr-defined]
+                for row, moved in rows:
+                    library.catalog.restore(library.name, row, moved)
+        batch_chunks.clear()
+        batch_vectors.clear()
+        rows.clear()
+
+    while have < size:
+        copy += 1
+        for full in originals:
+            if full is None or have >= size:
+                continue
+            chunks = chunks_of[full.article.id]
+            new_id = f"{full.article.id}~{copy}"
+            moved = [
+                c.model_copy(update={"id": sha256_hex(c.id, str(copy)), "article_id": new_id})
+                for c in chunks
+            ]
+            for original in chunks:
+                noisy = vectors[original.id] + rng.normal(0, 0.01, 384).astype(np.float32)
+                batch_vectors.append(noisy / np.linalg.norm(noisy))
+            batch_chunks.extend(moved)
+            content = sha256_hex(full.article.content_hash, str(copy))
+            article = full.article.model_copy(update={"id": new_id, "content_hash": content})
+            stored = StoredArticle(
+                article=article, chunk_ids=[c.id for c in moved], chunker=full.chunker
+            )
+            rows.append((stored, moved))
+            have += len(chunks)
+            if len(batch_chunks) >= 4000:
+                flush()
+                print(f"  {have:,} chunks", flush=True)
+    flush()
+    (home / "grown.json").write_text(json.dumps({"chunks": have, "synthetic": True}))
+
+
+def new_articles(n: int, tag: str) -> list[tuple[str, str]]:
+    return [
+        (
+            f"Scale test {tag} story {i}",
+            f"Scale test {tag} story {i}\n\nOfficials in district {i} said on Monday that "
+            f"{i * 3} homes in the {tag} area lost power after a storm. Repairs will take "
+            f"{i % 9 + 1} days, the utility said.",
+        )
+        for i in range(n)
+    ]
+
+
+def measure(home: Path, size: int, synthetic: bool) -> dict[str, Any]:
+    """Every measurement of one library (in this process, then in subprocesses)."""
+    out: dict[str, Any] = {"size": size, "synthetic": synthetic}
+    assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
+    library = assistant.library()
+    out["articles"], out["chunks"] = library.stats()
+    assistant.ask("warm up the index")
+    [(title, text)] = new_articles(1, f"one-{size}")
+    started = time.perf_counter()
+    assistant.ingest_text(text, title=title, source=f"scale/one-{size}.txt")
+    out["ingest_1_s"] = round(time.perf_counter() - started, 3)
+    hundred = new_articles(100, f"hundred-{size}")
+    started = time.perf_counter()
+    report = None
+    for i, (title, text) in enumerate(hundred):
+        report = assistant.ingest_text(text, title=title, source=f"scale/h{size}-{i}.txt")
+    seconds = time.perf_counter() - started
+    assert report is not None
+    out["ingest_100_s"] = round(seconds, 2)
+    texts = [t for _, t in hundred]
+    bare = time.perf_counter()
+    assistant.embedder.embed(texts)
+    out["ingest_100_vs_bare"] = round((time.perf_counter() - bare) / seconds, 2)
+    started = time.perf_counter()
+    assistant.delete(f"scale/one-{size}")
+    out["delete_1_s"] = round(time.perf_counter() - started, 3)
+    asks = []
+    for question in QUESTIONS * 3:
+        started = time.perf_counter()
+        assistant.ask(question, engine="extractive")
+        asks.append(time.perf_counter() - started)
+    out["ask_p50_ms"], out["ask_p95_ms"] = percentiles(asks)
+    parts = assistant.parts()
+    vectors = assistant.embedder.embed(QUESTIONS)
+    for mode in ("dense", "lexical", "hybrid"):
+        retrieval = Retrieval(parts, mode)
+        times = []
+        for _ in range(3):
+            for question, vector in zip(QUESTIONS, vectors, strict=True):
+                started = time.perf_counter()
+                retrieval.run(question, vector, Query(), 6)
+                times.append(time.perf_counter() - started)
+        out[f"retrieve_{mode}_p50_ms"], out[f"retrieve_{mode}_p95_ms"] = percentiles(times)
+    store = library.store
+    times = []
+    for _ in range(3):
+        for vector in vectors:
+            started = time.perf_counter()
+            store.query(vector, 24)
+            times.append(time.perf_counter() - started)
+    out["bare_chroma_p50_ms"], out["bare_chroma_p95_ms"] = percentiles(times)
+    out["disk_mb"] = round(sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) / 1e6)
+    return out
+
+
+def cold_ask(home: Path, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "assistant.cli", "ask", QUESTIONS[0]],
+            env=environment(home),
+            capture_output=True,
+            check=False,
+        )
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 2)
+
+
+PEAK = """
+import resource, sys
+from assistant.api import Assistant
+a = Assistant()
+for q in sys.argv[1:]:
+    a.ask(q)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def peak_rss(home: Path) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *QUESTIONS],
+        env=environment(home),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else -1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--realtimeqa", type=Path, required=True)
+    parser.add_argument("--bbc", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, required=True, help="built libraries (not the repo)")
+    parser.add_argument("--sizes", default="20000,200000,1000000")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    base_home = args.cache / "base"
+    base = build_base(base_home, args.realtimeqa, args.bbc)
+    print("base", base, flush=True)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        synthetic = size > base["chunks"] * 1.2
+        home = args.cache / f"size-{size}" if synthetic else base_home
+        if synthetic:
+            started = time.perf_counter()
+            grow(base_home, home, size)
+            print(f"built {size} in {time.perf_counter() - started:.0f}s", flush=True)
+        row = measure(home, size, synthetic)
+        row["cold_ask_s"] = cold_ask(home)
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve"],
+            env=environment(home),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert serve.stdout is not None
+        serve.stdout.readline()  # "serving ..." once the library is open
+        row["cold_ask_with_serve_s"] = cold_ask(home)
+        serve.terminate()
+        serve.wait()
+        row["peak_rss_mb"] = peak_rss(home)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "base": base,
+        "rows": rows,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }
+    (args.out / "scale.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
