@@ -557,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_bytes(data)
     digest = sha256_bytes(data)
     seconds = time.perf_counter() - started
-    card = card_text(args, model, cv, digest, len(data), seconds, items)
+    card = card_text(args, model, cv, digest, len(data), (loaded, seconds - loaded), items)
     args.out.with_suffix(".md").write_text(card, encoding="utf-8")
     print(f"wrote {args.out} ({len(data)} bytes, sha256 {digest}) in {seconds:.0f} s")
     print(f"set READER_SHA256 = {digest!r} in assistant/answer/reader.py if it changed")
@@ -592,7 +592,7 @@ def card_text(
     cv: dict[str, Any],
     digest: str,
     size: int,
-    seconds: float,
+    seconds: tuple[float, float],
     items: Sequence[Example],
 ) -> str:
     """The model card: what it is, what it was fitted on and not, how it did in tune-CV."""
@@ -601,8 +601,9 @@ def card_text(
         f"# Model card: {model.name}",
         "",
         "The learned offline reader of assistant/answer/reader.py (engine `extractive`).",
-        f"Written by eval/train_reader.py on {dt.date.today().isoformat()} in {seconds:.0f} s "
-        "(libraries and retrievals cached).",
+        f"Written by eval/train_reader.py on {dt.date.today().isoformat()}: {seconds[0]:.0f} s "
+        f"to build or load the libraries and retrievals (cached under --home), {seconds[1]:.0f} s "
+        "to fit.",
         "",
         f"- file: `{args.out.name}`, {size} bytes, sha256 `{digest}` (checked at load: "
         "`READER_SHA256` in reader.py)",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from fakes import HashEmbedder
 
+from assistant.answer.citations import answer_sentences
 from assistant.answer.engines import ENGINES
 from assistant.answer.features import Sentence, analyse_question
 from assistant.answer.reader import (
@@ -85,6 +86,13 @@ def test_a_sentence_holding_straight_quotes_is_quoted_in_curly_ones() -> None:
     assert result.text == f"Hundreds — “{text}” [1]"
 
 
+def test_a_quote_without_a_full_stop_ends_its_line() -> None:
+    texts = ["It had 450 drones, a photo shows. /Reuters", "Another 38 were shot down."]
+    result = compose(reading("How many drones?", texts, 0.6), bundled_model(), "How many drones?")
+    assert result.text == f'450 drones — "{texts[0]}" [1]\nAnother 38 were shot down. [2]'
+    assert answer_sentences(result.text) == result.text.split("\n")
+
+
 def test_compose_abstains_below_the_threshold_with_the_probability() -> None:
     r = reading("How many drones?", ["It had 450 drones."], 0.2)
     result = compose(r, bundled_model(), "How many drones?", 0.5)
@@ -130,6 +138,13 @@ def test_a_person_question_leads_with_the_name(offline: Assistant) -> None:
     answer = offline.ask("Who is the CEO of DTEK?")
     assert answer.text.startswith("Maxim Timchenko — ")
     assert answer.short_answer == "Maxim Timchenko"
+
+
+def test_a_question_asking_two_numbers_leads_with_both(offline: Assistant) -> None:
+    question = "How many missiles and how many drones did Russia launch?"
+    answer = offline.ask(question, min_confidence=0.0)
+    assert answer.text.startswith('71 missiles; 450 drones — "Russia attacked with 71 missiles')
+    assert answer.flags == [] and {c.verdict for c in answer.citations} == {"supported"}
 
 
 def test_a_question_the_articles_cannot_answer_is_refused_with_a_low_probability(

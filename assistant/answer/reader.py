@@ -49,7 +49,7 @@ from assistant.parts import Parts
 from assistant.store.lexical import stem
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader-v1.json"
-READER_SHA256 = "58287da76f2f258166a70b0f38b9ad704633b44fda5325d10e91f1966c7c64a0"
+READER_SHA256 = "14f4159b96f23d4625115689c4218244e97fcea445107617ee421da3311e494d"
 """sha256 of MODEL_PATH; eval/train_reader.py prints it after a retrain."""
 
 NO_SPAN = -5.0
@@ -295,7 +295,11 @@ def compose(
         ):
             chosen.append(runner)  # quoted without a lead: its span is not the answer
             leads.append(None)
-    text = " ".join(_cited(sentence, lead) for sentence, lead in zip(chosen, leads, strict=True))
+    text = ""
+    for i, (sentence, lead) in enumerate(zip(chosen, leads, strict=True)):
+        if i:  # a quote without a full stop (a caption) would run into the next sentence
+            text += " " if _SENTENCE_END.search(chosen[i - 1].text.strip()) else "\n"
+        text += _cited(sentence, lead)
     return ReaderResult(text, False, reading.probability, short, chosen, reading)
 
 
@@ -307,7 +311,7 @@ def _second_part(
     first_short: str | None,
 ) -> tuple[Sentence, str | None] | None:
     """The sentence (best ranked first) holding what the second asking clause wants, and its
-    span: the best sentence itself when it has an answer of that kind too."""
+    short answer as shown: the best sentence itself when it has an answer of that kind too."""
     question = replace(reading.question, text=part, kind=kind)
     for sentence in reading.ranked[:3]:
         if kind is not None and has_type(sentence.text, kind, reading.question.text) < 1.0:
@@ -322,11 +326,12 @@ def _second_part(
             if first_short is None or (
                 candidate not in first_short and first_short not in candidate
             ):
-                return sentence, candidate
+                return sentence, _lead(sentence.text, SpanChoice(a, b, 0.0), question)
         return sentence, None
     return None
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _NEXT_WORD = re.compile(r"\s+([\w'’-]+)")
 
 
