@@ -45,8 +45,10 @@ from assistant.summarize.stories import (
     DEFAULT_CONFIG,
     ArticleFeatures,
     StoryConfig,
+    cluster,
     group_articles,
     library_features,
+    similarity_matrix,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -168,8 +170,15 @@ def score(pairs: Sequence[Pair], predicted: Sequence[bool]) -> dict[str, float |
 def predict(
     features: Sequence[ArticleFeatures], pairs: Sequence[Pair], config: StoryConfig
 ) -> list[bool]:
+    """Whether each pair's two pages land in one story (the product's `group_articles`)."""
+    return _same_story(features, pairs, group_articles(features, config))
+
+
+def _same_story(
+    features: Sequence[ArticleFeatures], pairs: Sequence[Pair], groups: list[list[int]]
+) -> list[bool]:
     story: dict[str, int] = {}
-    for number, group in enumerate(group_articles(features, config)):
+    for number, group in enumerate(groups):
         for i in group:
             story[features[i].article_id] = number
     return [
@@ -181,18 +190,21 @@ def predict(
 def search(
     features: Sequence[ArticleFeatures], pairs: Sequence[Pair], grid: dict[str, list[Any]]
 ) -> tuple[StoryConfig, dict[str, float | int]]:
-    """The setting with the best F1 (then precision, then fewer name/date weights) on `pairs`."""
+    """The setting with the best F1 (then precision, then smaller weights) on `pairs`. The
+    similarity matrix is computed once per weighting and clustered at every threshold."""
     best: tuple[tuple[float, float, float], StoryConfig, dict[str, float | int]] | None = None
-    for w_names, w_days, max_days, threshold in itertools.product(
-        grid["w_names"], grid["w_days"], grid["max_days"], grid["threshold"]
+    for w_names, w_days, max_days in itertools.product(
+        grid["w_names"], grid["w_days"], grid["max_days"]
     ):
         if w_days == 0 and max_days != grid["max_days"][0]:
             continue  # max_days does nothing without a day weight
-        config = StoryConfig(threshold, w_names, w_days, max_days)
-        result = score(pairs, predict(features, pairs, config))
-        key = (float(result["f1"]), float(result["precision"]), -(w_names + w_days))
-        if best is None or key > best[0]:
-            best = (key, config, result)
+        sims = similarity_matrix(features, StoryConfig(0.0, w_names, w_days, max_days))
+        for threshold in grid["threshold"]:
+            config = StoryConfig(threshold, w_names, w_days, max_days)
+            result = score(pairs, _same_story(features, pairs, cluster(sims, threshold)))
+            key = (float(result["f1"]), float(result["precision"]), -(w_names + w_days))
+            if best is None or key > best[0]:
+                best = (key, config, result)
     assert best is not None
     return best[1], best[2]
 

@@ -16,11 +16,15 @@ from assistant.summarize.stories import (
     DEFAULT_CONFIG,
     ArticleFeatures,
     StoryConfig,
+    _idf,
     article_names,
     choose_stories,
+    cluster,
     find_story,
     group_articles,
     make_stories,
+    pair_similarity,
+    similarity_matrix,
 )
 
 DAY = dt.date(2026, 3, 1)
@@ -150,6 +154,26 @@ def test_every_article_is_in_exactly_one_story() -> None:
     ]
     found = [i for group in group_articles(features) for i in group]
     assert sorted(found) == list(range(40))
+
+
+def test_group_articles_is_the_clustering_of_the_similarity_matrix() -> None:
+    rng = np.random.default_rng(1)
+    names = ["kyiv", "lviv", "maduro", "caracas", "@01-03", "porto", "lisbon", "woods"]
+    features = []
+    for i in range(60):
+        v = rng.normal(size=DIM).astype(np.float32) + (i % 3) * 2.0  # three loose families
+        picked = rng.choice(names, size=int(rng.integers(0, 4)), replace=False)
+        features.append(article(f"x{i}", v / np.linalg.norm(v), " ".join(picked), days=i % 40))
+    features.append(article("undated", features[0].vector, "kyiv", days=None))
+    for config in (CONFIG, DEFAULT_CONFIG, StoryConfig(threshold=0.5, w_names=0.0, w_days=0.0)):
+        sims = similarity_matrix(features, config)
+        idf = _idf(features)
+        for i, j in ((0, 1), (5, 17), (60, 0), (33, 34)):
+            expected = pair_similarity(features[i], features[j], idf, config)
+            assert sims[i, j] == pytest.approx(expected)
+        assert sorted(map(sorted, group_articles(features, config))) == sorted(
+            map(sorted, cluster(sims, config.threshold))
+        )
 
 
 def test_stories_carry_title_outlets_dates_and_stable_ids() -> None:

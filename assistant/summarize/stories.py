@@ -12,7 +12,8 @@ count too. Shared names are weighted by inverse document frequency over the arti
 grouped, so "Trump" links little and "Heraskevych" a lot: the score is the weighted Jaccard
 index of the two sets. Grouping is average-linkage agglomerative clustering: stories merge
 while the mean similarity between their articles reaches the threshold (single links do not
-chain unrelated articles). Only pairs that could reach the threshold are scored in full.
+chain unrelated articles). Scoring is vectorised and done a block of rows at a time; only the
+matrices of linked components are kept, so memory stays well below n x n.
 
 Weights and threshold were chosen on the tune split of hand-labelled RealTimeQA page pairs and
 measured on the held-out split (eval/bench_stories.py, eval/data/story_pairs.jsonl).
@@ -27,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -146,40 +148,83 @@ def pair_similarity(
     b: ArticleFeatures,
     idf: dict[str, float],
     config: StoryConfig = DEFAULT_CONFIG,
-    cosine: float | None = None,
 ) -> float:
     """The similarity of two articles (see the module's docstring)."""
-    cos = float(a.vector @ b.vector) if cosine is None else cosine
     days = min(_days_apart(a.date, b.date), config.max_days) / config.max_days
-    return cos + config.w_names * name_overlap(a.names, b.names, idf) - config.w_days * days
+    return (
+        float(a.vector @ b.vector)
+        + config.w_names * name_overlap(a.names, b.names, idf)
+        - config.w_days * days
+    )
 
 
-def _candidate_pairs(matrix: NDArray[np.float32], floor: float) -> Iterable[tuple[int, int, float]]:
-    """(i, j, cosine) for i < j whose cosine reaches `floor`, computed in row blocks."""
-    for start in range(0, len(matrix), _BLOCK):
-        block = matrix[start : start + _BLOCK] @ matrix.T
-        rows, cols = np.nonzero(block >= floor)
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + r
-            if i < c:
-                yield i, c, float(block[r, c])
+class _Scorer:
+    """Similarities of any rows against any columns of a set of articles, vectorised: cosine
+    by one matrix product, shared names through an index of which articles hold each name."""
+
+    def __init__(self, features: Sequence[ArticleFeatures], config: StoryConfig) -> None:
+        self.config = config
+        self.vectors = np.stack([np.asarray(f.vector, dtype=np.float32) for f in features])
+        idf = _idf(features)
+        postings: dict[str, list[int]] = {}
+        for i, f in enumerate(features):
+            for name in f.names:
+                postings.setdefault(name, []).append(i)
+        self.postings = [(idf[name], np.array(ids)) for name, ids in postings.items()]
+        self.totals = np.array([sum(idf[n] for n in f.names) for f in features], dtype=np.float64)
+        self.days = np.array(
+            [f.date.toordinal() if f.date is not None else -1 for f in features], dtype=np.int64
+        )
+
+    def block(self, rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[np.float64]:
+        """similarity[i, j] for i in rows, j in cols (see the module's docstring)."""
+        config = self.config
+        sims = (self.vectors[rows] @ self.vectors[cols].T).astype(np.float64)
+        if config.w_names:
+            where_row = np.full(len(self.vectors), -1)
+            where_row[rows] = np.arange(len(rows))
+            where_col = np.full(len(self.vectors), -1)
+            where_col[cols] = np.arange(len(cols))
+            shared = np.zeros_like(sims)
+            for weight, holders in self.postings:
+                r, c = where_row[holders], where_col[holders]
+                r, c = r[r >= 0], c[c >= 0]
+                if r.size and c.size:
+                    shared[np.ix_(r, c)] += weight
+            union = self.totals[rows][:, None] + self.totals[cols][None, :] - shared
+            overlap = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+            sims += config.w_names * overlap
+        if config.w_days:
+            a, b = self.days[rows][:, None], self.days[cols][None, :]
+            apart = np.where((a >= 0) & (b >= 0), np.abs(a - b), 0)
+            sims -= config.w_days * np.minimum(apart, config.max_days) / config.max_days
+        return sims
 
 
-def group_articles(
+def similarity_matrix(
     features: Sequence[ArticleFeatures], config: StoryConfig = DEFAULT_CONFIG
-) -> list[list[int]]:
-    """Indices of the articles of each story (pure); every article is in exactly one.
+) -> NDArray[np.float64]:
+    """The similarity of every pair of articles (n x n; the diagonal is meaningless) (pure)."""
+    everything = np.arange(len(features))
+    return _Scorer(features, config).block(everything, everything)
 
-    Average-linkage clustering: start from single articles, keep merging the two groups with
-    the highest mean pairwise similarity while it reaches the threshold. Articles can only
-    share a story with an article they are linked to (similarity >= threshold) directly or
-    through others, so the clustering runs within each linked component.
-    """
-    n = len(features)
-    if n == 0:
-        return []
-    idf = _idf(features)
-    matrix = np.stack([np.asarray(f.vector, dtype=np.float32) for f in features])
+
+def cluster(sims: NDArray[np.float64], threshold: float) -> list[list[int]]:
+    """Average-linkage clusters of a similarity matrix, merging while the mean similarity
+    between two clusters reaches `threshold`; run within each linked component (pure)."""
+    n = len(sims)
+    upper = np.triu(sims >= threshold, k=1)
+    return _clusters(
+        n, zip(*np.nonzero(upper), strict=True), lambda ids: sims[np.ix_(ids, ids)], threshold
+    )
+
+
+def _clusters(
+    n: int,
+    edges: Iterable[tuple[Any, Any]],
+    sub_matrix: Callable[[NDArray[np.int64]], NDArray[np.float64]],
+    threshold: float,
+) -> list[list[int]]:
     parent = list(range(n))
 
     def root(i: int) -> int:
@@ -188,10 +233,8 @@ def group_articles(
             i = parent[i]
         return i
 
-    floor = config.threshold - config.w_names  # no pair below it can reach the threshold
-    for i, j, cos in _candidate_pairs(matrix, floor):
-        if pair_similarity(features[i], features[j], idf, config, cos) >= config.threshold:
-            parent[root(i)] = root(j)
+    for i, j in edges:
+        parent[root(int(i))] = root(int(j))
     components: dict[int, list[int]] = {}
     for i in range(n):
         components.setdefault(root(i), []).append(i)
@@ -200,17 +243,38 @@ def group_articles(
         if len(members) == 1:
             groups.append(members)
             continue
-        sims = np.array(
-            [
-                [pair_similarity(features[a], features[b], idf, config) for b in members]
-                for a in members
-            ]
+        ids = np.array(members)
+        groups.extend(
+            [members[k] for k in found] for found in _average_linkage(sub_matrix(ids), threshold)
         )
-        groups.extend([members[k] for k in cluster] for cluster in _average_linkage(sims, config))
     return groups
 
 
-def _average_linkage(sims: NDArray[np.float64], config: StoryConfig) -> list[list[int]]:
+def group_articles(
+    features: Sequence[ArticleFeatures], config: StoryConfig = DEFAULT_CONFIG
+) -> list[list[int]]:
+    """Indices of the articles of each story (pure); every article is in exactly one.
+
+    The same as `cluster(similarity_matrix(features, config), config.threshold)`, without
+    holding the whole matrix: rows are scored a block at a time to find the linked pairs, and
+    only each linked component's own matrix is kept for the clustering.
+    """
+    n = len(features)
+    if n == 0:
+        return []
+    scorer = _Scorer(features, config)
+    everything = np.arange(n)
+    edges: list[tuple[int, int]] = []
+    for start in range(0, n, _BLOCK):
+        rows = everything[start : start + _BLOCK]
+        linked = scorer.block(rows, everything) >= config.threshold
+        for r, c in zip(*np.nonzero(linked), strict=True):
+            if start + int(r) < int(c):
+                edges.append((start + int(r), int(c)))
+    return _clusters(n, edges, lambda ids: scorer.block(ids, ids), config.threshold)
+
+
+def _average_linkage(sims: NDArray[np.float64], threshold: float) -> list[list[int]]:
     """Clusters of the items of a similarity matrix (average linkage, stop at threshold)."""
     n = len(sims)
     clusters: list[list[int] | None] = [[i] for i in range(n)]
@@ -219,7 +283,7 @@ def _average_linkage(sims: NDArray[np.float64], config: StoryConfig) -> list[lis
     while True:
         flat = int(np.argmax(links))
         i, j = divmod(flat, n)
-        if links[i, j] < config.threshold:
+        if links[i, j] < threshold:
             break
         a, b = clusters[i], clusters[j]
         assert a is not None and b is not None
