@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -34,6 +34,7 @@ from assistant.models import (
     Chunk,
     IngestReport,
     LibraryInfo,
+    PollReport,
     Story,
     Summary,
     Turn,
@@ -51,14 +52,23 @@ from assistant.query import (
 from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
+from assistant.store.feed_state import FeedState
 from assistant.store.library import IngestOptions, Library, Progress
 from assistant.store.shared import open_store
 from assistant.store.sqlite_catalog import SqliteCatalog
+from assistant.store.transfer import (
+    Manifest,
+    check_embedder,
+    export_library,
+    import_library,
+    read_manifest,
+)
 from assistant.store.vectors import VectorStore
 from assistant.summarize.briefing import Briefer, LeadWriter, QuotedLead, WrittenLead
 from assistant.summarize.stories import choose_stories, library_stories
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
+from assistant.watch import Watcher
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
@@ -99,6 +109,7 @@ class Assistant:
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self._catalog: Catalog | None = None
+        self._feed_state: FeedState | None = None
         self._libraries: dict[str, Library] = {}
         self._lock = threading.RLock()
 
@@ -111,10 +122,27 @@ class Assistant:
 
     @property
     def catalog(self) -> Catalog:
+        """The article catalog: PostgreSQL in server mode, else SQLite under ASSISTANT_HOME."""
         with self._lock:
             if self._catalog is None:
-                self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
+                check_server_mode(self.settings)
+                if self.settings.database_url:
+                    from assistant.store.postgres_catalog import PostgresCatalog
+
+                    self._catalog = PostgresCatalog(
+                        self.settings.database_url, self.settings.home / "bm25-cache"
+                    )
+                else:
+                    self._catalog = SqliteCatalog(self.settings.home / "catalog.sqlite3")
             return self._catalog
+
+    @property
+    def feed_state(self) -> FeedState:
+        """What `watch` remembers between polls (ASSISTANT_HOME/feeds.sqlite3)."""
+        with self._lock:
+            if self._feed_state is None:
+                self._feed_state = FeedState(self.settings.home / "feeds.sqlite3")
+            return self._feed_state
 
     @property
     def embedder(self) -> Embedder:
@@ -130,6 +158,7 @@ class Assistant:
         return self._tokenizer
 
     def _store(self, name: str) -> VectorStore:
+        check_server_mode(self.settings)
         return open_store(self.settings.home, name, self.settings.chroma_url)
 
     def library(self, name: str | None = None, *, must_exist: bool = False) -> Library:
@@ -167,7 +196,8 @@ class Assistant:
         progress: Progress | None = None,
         names: Mapping[str, str] | None = None,
     ) -> IngestReport:
-        """Ingest files, folders and http(s) URLs. Bad sources are reported, never raised.
+        """Ingest files, folders, http(s) URLs and feeds (RSS, Atom, sitemaps, URL lists: each
+        item's page is fetched). Bad sources are reported, never raised.
 
         >>> Assistant().ingest(samples_dir(), include=["*.html", "*.md"]).counts
         {'added': 0, 'updated': 0, 'unchanged': 2, 'duplicate': 0, 'failed': 0}
@@ -179,8 +209,65 @@ class Assistant:
             fetch_max_bytes=self.settings.fetch_max_bytes,
             max_file_bytes=self.settings.max_file_bytes,
             names=dict(names or {}),
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_feed_items=self.settings.feed_max_items,
         )
         return self.library(library).ingest(list(inputs), options, progress)
+
+    def watcher(self, library: str | None = None) -> Watcher:
+        """What polls feeds into a library (see `watch`)."""
+        return Watcher(
+            self.library(library),
+            self.feed_state,
+            fetch_timeout=self.settings.fetch_timeout,
+            fetch_max_bytes=self.settings.fetch_max_bytes,
+            host_delay=self.settings.host_delay,
+            robots=self.settings.robots,
+            max_items=self.settings.feed_max_items,
+        )
+
+    def poll(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        progress: Progress | None = None,
+        number: int = 1,
+    ) -> PollReport:
+        """Poll feed URLs once: conditional GETs, robots.txt, and only new or changed items
+        fetched and ingested. `PollReport.summary()` is its one line, e.g. 'poll 1 at
+        2026-02-03 16:56:01Z: 1 feed(s); 3 added, 0 updated, 0 unchanged, 9 known (1.8s)'."""
+        return self.watcher(library).poll(feeds, number=number, progress=progress)
+
+    def watch(
+        self,
+        *feeds: str,
+        library: str | None = None,
+        every: float = 1800.0,
+        once: bool = False,
+        on_poll: Callable[[PollReport], None] | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Poll feeds every `every` seconds (from the start of one poll to the next) until
+        `stop` is set or Ctrl-C (KeyboardInterrupt, raised to the caller); `once`: one poll.
+        Returns how many polls ran."""
+        watcher = self.watcher(library)
+        number = 0
+        while True:
+            number += 1
+            started = time.monotonic()
+            report = watcher.poll(feeds, number=number, progress=progress)
+            if on_poll is not None:
+                on_poll(report)
+            if once or (stop is not None and stop.is_set()):
+                return number
+            pause = max(0.0, every - (time.monotonic() - started))
+            if stop is not None:
+                if stop.wait(pause):
+                    return number
+            else:
+                time.sleep(pause)
 
     def ingest_text(
         self,
@@ -429,6 +516,20 @@ class Assistant:
         lib.lexical().search("warm up", 1)
         return lib.stats()
 
+    def export_library(self, name: str, folder: str | Path) -> Manifest:
+        """Write a library's articles, chunks and vectors to a new folder (see
+        assistant/store/transfer.py); `import_library` reads it into any setup."""
+        return export_library(self.library(name, must_exist=True), Path(folder))
+
+    def import_library(self, folder: str | Path, name: str | None = None) -> Manifest:
+        """Read an exported library into this setup (embedded or server) without embedding
+        again, as `name` (default: its exported name); the library must be new or empty, and
+        this setup's embedder the one that made the vectors."""
+        manifest = read_manifest(Path(folder))
+        check_embedder(manifest, self.embedder.name)
+        library = self.library(name or manifest.library)
+        return import_library(Path(folder), library, self.settings.flush_chunks)
+
     def libraries(self) -> list[LibraryInfo]:
         """Every library under ASSISTANT_HOME with its size and embedder."""
         out = []
@@ -493,6 +594,23 @@ def _summary_request(
     if article_ids:
         values["article_ids"] = [*values.get("article_ids", []), *article_ids]
     return SummaryRequest.build(values)
+
+
+def check_server_mode(settings: Settings) -> None:
+    """Server mode shares both the catalog and the vectors, or neither: a ConfigError if only
+    one of ASSISTANT_DATABASE_URL and ASSISTANT_CHROMA_URL is set."""
+    if bool(settings.database_url) == bool(settings.chroma_url):
+        return
+    have, missing, example = (
+        ("ASSISTANT_DATABASE_URL", "ASSISTANT_CHROMA_URL", "http://host:8000")
+        if settings.database_url
+        else ("ASSISTANT_CHROMA_URL", "ASSISTANT_DATABASE_URL", "postgresql://user@host/db")
+    )
+    raise ConfigError(
+        f"{have} is set but {missing} is not: machines that share a library must share both "
+        f"the catalog (PostgreSQL) and the vectors (a Chroma server). Set {missing} (e.g. "
+        f"{example}), or unset {have} to keep everything under ASSISTANT_HOME"
+    )
 
 
 def check_library(name: str) -> str:

@@ -30,6 +30,8 @@ EXAMPLES = """examples:
   assistant ask "What did Zelenskyy say?" --json --k 8
   assistant ingest article.html news/ https://example.com/story
   assistant ingest data/ --include '*.txt' --exclude 'drafts/*' --library bbc
+  assistant ingest https://example.com/feed.xml sources.urls --library news
+  assistant watch https://example.com/feed.xml --every 30m --library news
   assistant ask "And how many drones?" --retriever dense --mmr 0.7 --since 2026-01-01
   assistant chat --model gpt-4o-mini
   assistant summarize samples/russia-ukraine-strikes --length short
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared = Shared(verbose=verbose, library=library)
     for add in (
         _add_ingest,
+        _add_watch,
         _add_questions,
         _add_docs,
         _add_eval,
@@ -96,9 +99,12 @@ def _add_ingest(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared)
     ingest = sub.add_parser(
         "ingest",
         parents=[shared.library, shared.verbose],
-        help="add files, folders or URLs to a library",
+        help="add files, folders, URLs or feeds to a library",
         description="Read articles (.txt .md .html .json .jsonl .pdf, folders, http(s) URLs), "
-        "clean them, chunk, embed and store them. Re-ingesting is idempotent.",
+        "clean them, chunk, embed and store them. Re-ingesting is idempotent. A feed (RSS, "
+        "Atom, sitemap.xml or a sitemap index, as a URL or an .rss/.atom/.xml file) or a URL "
+        "list (a .urls file, or a .txt file whose every line is an http(s) URL) ingests the "
+        "page of each item, fetched politely (ASSISTANT_HOST_DELAY, robots.txt).",
     )
     ingest.add_argument("inputs", nargs="+", metavar="PATH|URL")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB")
@@ -106,6 +112,39 @@ def _add_ingest(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared)
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     ingest.set_defaults(run=cmd_ingest)
+
+
+def _add_watch(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant watch."""
+    watch = sub.add_parser(
+        "watch",
+        parents=[shared.library, shared.verbose],
+        help="poll feeds and ingest their new items, until Ctrl-C",
+        description="Poll RSS/Atom feeds and sitemaps every --every: a conditional GET "
+        "(ETag / If-Modified-Since), robots.txt respected, ASSISTANT_HOST_DELAY seconds between "
+        "requests to one host; only new or changed items are fetched and ingested. Prints a "
+        "line per poll. --once polls once and exits (for cron); exit code 1 if anything failed.",
+    )
+    watch.add_argument("feeds", nargs="+", metavar="FEED_URL")
+    watch.add_argument(
+        "--every",
+        type=_interval,
+        default="30m",
+        metavar="INTERVAL",
+        help="time between polls: 30m, 1h, 90s, 1h30m (default: 30m)",
+    )
+    watch.add_argument("--once", action="store_true", help="poll once and exit")
+    watch.add_argument("--quiet", "-q", action="store_true", help="only the line per poll")
+    watch.set_defaults(run=cmd_watch)
+
+
+def _interval(value: str) -> float:
+    from assistant.watch import parse_interval
+
+    try:
+        return parse_interval(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_questions(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
@@ -163,9 +202,24 @@ def _add_docs(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -
     remove.add_argument("id", help="article id (a unique prefix is enough)")
     remove.set_defaults(run=cmd_docs_rm)
 
-    libraries = sub.add_parser("libraries", help="list libraries with sizes and embedders")
+    libraries = sub.add_parser(
+        "libraries",
+        help="list libraries with sizes and embedders; export or import one",
+        description="Without an action, list the libraries. `export NAME DIR` writes a "
+        "library's articles, chunks and vectors to DIR; `import DIR` reads them into this "
+        "setup (embedded or server) without embedding again.",
+    )
     libraries.add_argument("--json", action="store_true")
     libraries.set_defaults(run=cmd_libraries)
+    actions = libraries.add_subparsers(dest="libraries_command", metavar="ACTION")
+    export = actions.add_parser("export", help="write a library to a folder")
+    export.add_argument("name", help="the library to export")
+    export.add_argument("folder", metavar="DIR", help="a new or empty folder")
+    export.set_defaults(run=cmd_libraries_export)
+    imports = actions.add_parser("import", help="read an exported library into this setup")
+    imports.add_argument("folder", metavar="DIR", help="a folder written by export")
+    imports.add_argument("--as", dest="name", metavar="NAME", help="library name to import as")
+    imports.set_defaults(run=cmd_libraries_import)
 
 
 def _add_eval(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
@@ -599,6 +653,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from assistant.models import PollReport
+
+    assistant = _assistant(args)
+    failed = 0
+    polls = 0
+    err = sys.stderr
+
+    def on_poll(report: PollReport) -> None:
+        nonlocal failed, polls
+        polls += 1
+        problems = report.failed
+        failed += len(problems)
+        if not args.quiet:
+            for feed in report.feeds:
+                print(f"  {feed.summary()}", flush=True)
+            for problem in problems:
+                print(f"  failed: {problem}", flush=True)
+        print(report.summary(), flush=True)
+
+    def progress(done: int, total: int, label: str) -> None:
+        if not args.quiet:
+            print(f"  [{done}/{total}] {_shorten(label, 100)}", file=err, flush=True)
+
+    try:
+        assistant.watch(
+            *args.feeds,
+            library=args.library,
+            every=args.every,
+            once=args.once,
+            on_poll=on_poll,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print(f"watch stopped after {polls} poll(s)", file=err, flush=True)
+        return 0
+    return 1 if args.once and failed else 0
+
+
 def _run_ingest(
     args: argparse.Namespace, run: Callable[[Callable[[int, int, str], None] | None], IngestReport]
 ) -> IngestReport:
@@ -706,7 +799,9 @@ def cmd_docs_show(args: argparse.Namespace) -> int:
     meta = [
         f"id {article.id}",
         f"source {article.url or article.source}",
-        f"date {article.date}" if article.date else "",
+        f"date {article.date}" + (f" (from {article.date_source})" if article.date_source else "")
+        if article.date
+        else "",
         f"author {article.author}" if article.author else "",
         f"credits {', '.join(article.credits)}" if article.credits else "",
         f"{article.n_chunks} chunks",
@@ -745,6 +840,24 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     for info in infos:
         table.add_row(info.name, str(info.n_articles), str(info.n_chunks), info.embedder)
     _console().print(table)
+    return 0
+
+
+def cmd_libraries_export(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).export_library(args.name, Path(args.folder))
+    print(
+        f"exported library {manifest.library!r}: {manifest.n_articles} articles, "
+        f"{manifest.n_chunks} chunks ({manifest.embedder}, dim {manifest.dim}) to {args.folder}"
+    )
+    return 0
+
+
+def cmd_libraries_import(args: argparse.Namespace) -> int:
+    manifest = _assistant(args).import_library(Path(args.folder), args.name)
+    print(
+        f"imported {manifest.n_articles} articles, {manifest.n_chunks} chunks into library "
+        f"{args.name or manifest.library!r}"
+    )
     return 0
 
 

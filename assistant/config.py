@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, field_serializer, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,15 @@ class Settings(BaseSettings):
     home: Path = Field(DEFAULT_HOME, description="data directory (ASSISTANT_HOME)")
     library: str = Field("default", description="library (collection) name")
     chroma_url: str | None = Field(
-        None, description="a Chroma server (http://host:port) instead of the embedded store"
+        None,
+        description="a Chroma server (http://host:port) for the vectors; server mode, with "
+        "ASSISTANT_DATABASE_URL",
+    )
+    database_url: str | None = Field(
+        None,
+        description="a PostgreSQL catalog (postgresql://user:password@host:5432/db) shared by "
+        "machines; server mode, with ASSISTANT_CHROMA_URL",
+        repr=False,
     )
     embedder: str = Field(
         "local-minilm",
@@ -46,6 +55,15 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")
     max_file_bytes: int = Field(100_000_000, gt=0, description="size cap for one file")
+    host_delay: float = Field(
+        1.0, ge=0, le=600, description="seconds between two requests to one host (feeds, watch)"
+    )
+    robots: bool = Field(
+        True, description="fetch feed items and watched feeds only where robots.txt allows"
+    )
+    feed_max_items: int = Field(
+        500, gt=0, description="items taken from one feed, sitemap or URL list"
+    )
     max_upload_mb: int = Field(50, gt=0, description="largest file the web UI accepts, in MB")
     max_article_chars: int = Field(
         2_000_000, gt=0, description="cap on one article's cleaned text (about 1,000 pages)"
@@ -90,6 +108,10 @@ class Settings(BaseSettings):
     def _hide_key(self, value: str | None) -> str | None:
         return "[hidden]" if value else None
 
+    @field_serializer("database_url", when_used="json")
+    def _hide_password(self, value: str | None) -> str | None:
+        return redact_url(value) if value else None
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -113,6 +135,21 @@ class Settings(BaseSettings):
                 f"chunk_tokens ({self.chunk_tokens})"
             )
         return self
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, to show in messages and settings."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(unreadable URL)"
+    if password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(
+        (parts.scheme, f"{parts.username}:***@{host}", parts.path, parts.query, parts.fragment)
+    )
 
 
 def check_library_name(name: str) -> str:

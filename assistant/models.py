@@ -7,10 +7,10 @@ import hashlib
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 
 def sha256_hex(*parts: str) -> str:
@@ -37,6 +37,11 @@ def slug(text: str) -> str:
     return out
 
 
+DateSource = Literal["metadata", "text", "feed", "url", "ingested"]
+"""Where an article's publication date came from (assistant/ingest/dates.py has the rules)."""
+DATE_SOURCES: tuple[DateSource, ...] = ("metadata", "text", "feed", "url", "ingested")
+
+
 class Document(BaseModel):
     """What a loader read: text plus whatever metadata the source carried. Not yet cleaned."""
 
@@ -48,8 +53,22 @@ class Document(BaseModel):
     title: str | None = None
     url: str | None = None
     date: dt.date | None = None
+    date_source: DateSource | None = Field(
+        None, description="where `date` came from (a loader sets 'metadata'); None: no date yet"
+    )
+    feed_date: dt.date | None = Field(
+        None, description="the date a feed or news sitemap listed the item under (a fallback)"
+    )
     author: str | None = None
     raw_hash: str = Field("", description="sha256 of the raw bytes the text came from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_by_metadata(cls, data: Any) -> Any:
+        """A date a loader found without saying where is the source's own metadata."""
+        if isinstance(data, dict) and data.get("date") and not data.get("date_source"):
+            return {**data, "date_source": "metadata"}
+        return data
 
 
 class Article(BaseModel):
@@ -68,6 +87,11 @@ class Article(BaseModel):
     format: str = "text"
     url: str | None = None
     date: dt.date | None = None
+    date_source: DateSource | None = Field(
+        None,
+        description="metadata, text, feed, url or ingested (see assistant/ingest/dates.py); "
+        "None for articles ingested before dates were tracked",
+    )
     author: str | None = None
     credits: list[str] = Field(default_factory=list, description="e.g. agencies in 'Source(s):'")
     content_hash: str = Field(description="sha256 of the cleaned text")
@@ -177,6 +201,79 @@ class IngestReport(BaseModel):
         text = ", ".join(parts) if parts else "nothing to ingest"
         if self.failed:
             text += f" -- {len(self.failed)} source(s) FAILED, see reasons above"
+        return f"{text} ({self.seconds:.1f}s)"
+
+
+class FeedPoll(BaseModel):
+    """What polling one feed did."""
+
+    url: str
+    status: Literal["fetched", "not_modified", "failed", "disallowed"]
+    reason: str | None = Field(None, description="why it failed or was not fetched")
+    title: str | None = None
+    n_items: int = Field(0, description="items the feed lists (each once)")
+    known: int = Field(0, description="items ingested before and unchanged: not fetched again")
+    problems: list[str] = Field(default_factory=list, description="entries of the feed skipped")
+    report: IngestReport | None = Field(None, description="the items fetched and ingested")
+
+    def count(self, status: IngestStatus | str) -> int:
+        """Items of this feed with this ingest status."""
+        return self.report.count(status) if self.report is not None else 0
+
+    def summary(self) -> str:
+        """One line, e.g. 'https://e.com/feed.xml: 12 items, 2 added, 10 known'."""
+        if self.status == "not_modified":
+            return f"{self.url}: not modified"
+        if self.status != "fetched":
+            return f"{self.url}: {self.status.replace('_', ' ')}: {self.reason}"
+        parts = [f"{self.n_items} items"]
+        for status in IngestStatus:
+            if self.count(status):
+                parts.append(f"{self.count(status)} {status.value}")
+        if self.known:
+            parts.append(f"{self.known} known")
+        return f"{self.url}: " + ", ".join(parts)
+
+
+class PollReport(BaseModel):
+    """One poll of `assistant watch` over its feeds."""
+
+    library: str
+    number: int = Field(1, description="1 for the first poll of a watch, then 2, 3, ...")
+    started_at: dt.datetime
+    feeds: list[FeedPoll] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: IngestStatus | str) -> int:
+        """Items with this ingest status, over every feed."""
+        return sum(feed.count(status) for feed in self.feeds)
+
+    @property
+    def failed(self) -> list[str]:
+        """Every failure as 'source: reason' (feeds that failed, then items)."""
+        out = [f"{f.url}: {f.reason}" for f in self.feeds if f.status in ("failed", "disallowed")]
+        for feed in self.feeds:
+            out += [f"{feed.url}: {problem}" for problem in feed.problems]
+            if feed.report is not None:
+                out += [f"{i.source}: {i.reason}" for i in feed.report.failed]
+        return out
+
+    def summary(self) -> str:
+        """One line for the poll: feeds, items added/updated/failed, known, time."""
+        stamp = self.started_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        not_modified = sum(1 for f in self.feeds if f.status == "not_modified")
+        feeds = f"{len(self.feeds)} feed(s)" + (
+            f" ({not_modified} not modified)" if not_modified else ""
+        )
+        counts = ", ".join(
+            f"{self.count(s)} {s.value}"
+            for s in (IngestStatus.ADDED, IngestStatus.UPDATED, IngestStatus.UNCHANGED)
+        )
+        known = sum(f.known for f in self.feeds)
+        failed = len(self.failed)
+        text = f"poll {self.number} at {stamp}: {feeds}; {counts}, {known} known"
+        if failed:
+            text += f", {failed} FAILED"
         return f"{text} ({self.seconds:.1f}s)"
 
 

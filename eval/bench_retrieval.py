@@ -26,7 +26,7 @@ from assistant.retrieve.pipeline import Retrieval
 MODES = ("dense", "lexical", "hybrid", "rrf")
 LABELS = {
     "dense": "dense (chroma, MiniLM)",
-    "lexical": "BM25 (bm25s)",
+    "lexical": "BM25",
     "hybrid": "fused: normalised scores (default)",
     "rrf": "fused: reciprocal rank (k=60)",
 }

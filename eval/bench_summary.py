@@ -36,10 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import OnnxEmbedder
-from assistant.summarize.summarizer import (
+from assistant.summarize.centrality import (
     DEFAULT_CONFIG,
     CentralityConfig,
     count_words,
+    key_facts,
     select_sentences,
 )
 
@@ -203,18 +204,33 @@ def evaluate(
     """Mean ROUGE F1 x 100 and words per summary over the given pair indices."""
     totals = np.zeros(3)
     words = []
+    kept: list[float] = []
     for i in rows:
         picked = system(pairs[i])
         totals += scorer.score(pairs[i], picked)
         words.append(sum(count_words(pairs[i].sentences[j]) for j in picked))
+        share = facts_kept(pairs[i], picked)
+        if share is not None:
+            kept.append(share)
     mean = totals / max(1, len(rows))
     return {
         "rouge1": round(float(mean[0]), 2),
         "rouge2": round(float(mean[1]), 2),
         "rougeLsum": round(float(mean[2]), 2),
         "words": round(statistics.fmean(words), 1) if words else 0.0,
+        "facts_kept": round(statistics.fmean(kept), 3) if kept else 0.0,
         "n": len(rows),
     }
+
+
+def facts_kept(pair: Pair, picked: Sequence[int]) -> float | None:
+    """The share of the reference summary's figures and names that the picked sentences carry
+    (None when the reference has none)."""
+    wanted = set().union(*key_facts(pair.reference, lead=len(pair.reference)))
+    if not wanted:
+        return None
+    have = set().union(*key_facts([pair.sentences[j] for j in picked], lead=len(picked) or 1))
+    return len(wanted & have) / len(wanted)
 
 
 def embed(pairs: Sequence[Pair], embedder: OnnxEmbedder) -> list[float]:
@@ -238,6 +254,7 @@ def grid(pairs: Sequence[Pair], scorer: Scorer, rows: Sequence[int]) -> Centrali
         "lead_decay": [3.0, 8.0],
         "w_length": [0.0, 0.2, 0.5],
         "w_dangling": [0.0, 0.2],
+        "w_facts": [0.0, 0.3, 0.6],
         "mmr_lambda": [0.7, 0.85, 1.0],
     }
     for values in itertools.product(*space.values()):
@@ -340,10 +357,12 @@ def to_markdown(report: dict[str, object]) -> str:
         "there), test = the other four fifths. ours-3: the offline summarizer at 3 sentences; "
         "ours-≤lead3-words: as many of its sentences as fit in LEAD-3's word count for that "
         "article (equal length in words, not only in sentences); ours-40%: as many sentences "
-        "as lead-40%. words = mean words per summary.",
+        "as lead-40%. words = mean words per summary. reference facts kept = the share of the "
+        "reference summary's figures and names that the summary carries.",
         "",
-        "| system | split | ROUGE-1 | ROUGE-2 | ROUGE-Lsum | words | published R1 / R2 / RLsum |",
-        "|---|---|---|---|---|---|---|",
+        "| system | split | ROUGE-1 | ROUGE-2 | ROUGE-Lsum | words | reference facts kept "
+        "| published R1 / R2 / RLsum |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, splits in results.items():
         for split, r in splits.items():
@@ -351,7 +370,7 @@ def to_markdown(report: dict[str, object]) -> str:
             ref = " / ".join(f"{v:.2f}" for v in published) if published else ""
             lines.append(
                 f"| {name} | {split} | {r['rouge1']:.2f} | {r['rouge2']:.2f} | "
-                f"{r['rougeLsum']:.2f} | {r['words']:.1f} | {ref} |"
+                f"{r['rougeLsum']:.2f} | {r['words']:.1f} | {r.get('facts_kept', 0):.3f} | {ref} |"
             )
     seconds = report["seconds_per_article"]
     assert isinstance(seconds, dict)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fakes import HashEmbedder, MemoryStore
 from openai_server import OpenAIServer
+from servers import Postgres, start_chroma, start_postgres
 
 from assistant.config import Settings
 from assistant.embeddings import OnnxEmbedder
@@ -115,46 +116,21 @@ def openai_server() -> Iterator[OpenAIServer]:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` server on 127.0.0.1 for server-mode tests; yields its URL."""
-    import os
-    import subprocess
-    import sys
-    import time
+    server = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    yield server.url
+    server.stop()
 
-    chroma = Path(sys.executable).parent / "chroma"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("wb")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_TELEMETRY": "False"}
-    process = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(data / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"chroma server did not start; see {data / 'server.log'}")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """A real PostgreSQL on 127.0.0.1 for the session (initdb as the `postgres` user when
+    running as root); stopped and removed at the end."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server: Postgres) -> str:
+    """The URL of a new, empty database of the session's PostgreSQL."""
+    return postgres_server.database()

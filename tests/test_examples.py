@@ -4,8 +4,9 @@ The README's blocks run in order, as a newcomer would paste them, against a temp
 ASSISTANT_HOME that holds the bundled samples (as the quick start leaves it), in a folder that has
 what the examples name:
 - `news/`: two short articles, a stand-in for "your folder of articles";
-- `dev-v2.0.json`: a tiny SQuAD 2.0 file;
-- https://example.com/ is served by a local HTTP server (the URL in the code is rewritten);
+- `dev-v2.0.json`: a tiny SQuAD 2.0 file; `sources.urls`: two URLs of the local server;
+- https://example.com/ is served by a local HTTP server (the URL in the code is rewritten): an
+  article for any page, an RSS feed at /feed.xml and a sitemap at /sitemap.xml;
 - Ollama's http://localhost:11434/v1 is the test OpenAI-compatible server (rewritten likewise);
 - the Chroma server's port 8000 is a free port.
 Rules for the shell blocks: the quick start's install steps are not re-run but must be those of
@@ -110,11 +111,35 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def feed_xml(base: str) -> str:
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{base}/news/story-{n}.html</link>"
+        f"<pubDate>Tue, 03 Feb 2026 0{n}:00:00 GMT</pubDate></item>"
+        for n in (1, 2)
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{items}</channel></rss>"
+    )
+
+
+def sitemap_xml(base: str) -> str:
+    urls = "".join(f"<url><loc>{base}/news/story-{n}.html</loc></url>" for n in (3, 4))
+    return f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>"
+
+
 class _Page(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-        body = STORY_HTML.encode()
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        kind, text = "text/html", STORY_HTML.replace("warming centres", f"centres ({self.path})")
+        if self.path == "/feed.xml":
+            kind, text = "application/rss+xml", feed_xml(base)
+        elif self.path == "/sitemap.xml":
+            kind, text = "application/xml", sitemap_xml(base)
+        elif self.path == "/robots.txt":
+            kind, text = "text/plain", "User-agent: *\nAllow: /\n"
+        body = text.encode()
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -153,6 +178,8 @@ def sandbox(
     (folder / "eval").symlink_to(ROOT / "eval")
     pages = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
     threading.Thread(target=pages.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{pages.server_address[1]}"
+    (folder / "sources.urls").write_text(f"{base}/news/story-5.html\n{base}/news/story-6.html\n")
     env = {
         k: v
         for k, v in os.environ.items()

@@ -23,6 +23,7 @@ import pytest
 
 from assistant.errors import IngestError
 from assistant.ingest.loaders import (
+    FEED_FILES,
     SUPPORTED_EXTENSIONS,
     LoadResult,
     count_inputs,
@@ -196,9 +197,8 @@ def test_missing_path(tmp_path: Path) -> None:
 
 def test_unsupported_file_named_explicitly(tmp_path: Path) -> None:
     result = load_one(write(tmp_path / "notes.docx", b"PK\x03\x04"))
-    assert result.error == (
-        f"unsupported extension '.docx' (supported: {', '.join(SUPPORTED_EXTENSIONS)})"
-    )
+    supported = ", ".join(sorted([*SUPPORTED_EXTENSIONS, *FEED_FILES]))  # feeds when named
+    assert result.error == f"unsupported extension '.docx' (supported: {supported})"
     error = load_one(write(tmp_path / "README", "hi")).error
     assert error is not None and error.startswith("no file extension")
 

@@ -172,10 +172,14 @@ def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
 
 
 def test_server_mode_keeps_chunks_in_a_chroma_server(
-    settings: Settings, hash_embedder: HashEmbedder, chroma_server: str, tmp_path: Path
+    settings: Settings,
+    hash_embedder: HashEmbedder,
+    chroma_server: str,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     server_settings = settings.model_copy(
-        update={"chroma_url": chroma_server, "library": "srv-lib"}
+        update={"chroma_url": chroma_server, "database_url": database_url, "library": "srv-lib"}
     )
     assistant = Assistant(server_settings, embedder=hash_embedder)
     report = assistant.ingest(write(tmp_path / "s.txt", STORY))
@@ -189,6 +193,18 @@ def test_server_mode_keeps_chunks_in_a_chroma_server(
     url = urlparse(chroma_server)
     client = chromadb.HttpClient(host=url.hostname, port=url.port)
     assert client.get_collection("srv-lib").count() == report.items[0].n_chunks
+    assert not (tmp_path / "home" / "catalog.sqlite3").exists()  # the catalog is PostgreSQL's
+
+
+@pytest.mark.parametrize("only", ["database_url", "chroma_url"])
+def test_server_mode_needs_both_servers(settings: Settings, only: str) -> None:
+    value = "postgresql://u@127.0.0.1:1/db" if only == "database_url" else "http://127.0.0.1:1"
+    assistant = Assistant(settings.model_copy(update={only: value}))
+    missing = "ASSISTANT_CHROMA_URL" if only == "database_url" else "ASSISTANT_DATABASE_URL"
+    with pytest.raises(ConfigError, match=f"{missing} is not: machines that share"):
+        assistant.libraries()
+    with pytest.raises(ConfigError, match=missing):
+        assistant.ingest_text("Some text about heating.")
 
 
 # Ids a person can type

@@ -1,8 +1,16 @@
-"""Files, folders, URLs and strings -> Documents. Reading happens at the edges; parsing is pure.
+"""Files, folders, URLs, feeds and strings -> Documents. Reading happens at the edges; parsing
+is pure.
 
 `iter_load` yields one `LoadResult` per file or URL and never raises for a user mistake (a
 missing file, a 404, a broken JSON line): the reason is in `LoadResult.error` or
 `LoadResult.item_errors`. Loaders do not clean the text; `cleaning` does that later.
+
+A feed (RSS, Atom, a sitemap or sitemap index, a URL list: see `feeds`) given as a URL or a
+file named on the command line yields one LoadResult per item: its page, fetched like any URL,
+with the feed's title, author and date kept (`Document.feed_date`). The feed's own failures
+(broken XML, a 404) are one LoadResult; an item's failure names the item. Items are fetched
+politely (`fetch.Fetcher`: a per-host delay, robots.txt). Feed files and URL lists are read
+only when named: a folder's .xml and .txt files are not crawled.
 """
 
 from __future__ import annotations
@@ -15,23 +23,32 @@ import io
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from urllib.parse import urldefrag, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.errors import IngestError
+from assistant.ingest.dates import date_from_html
+from assistant.ingest.feeds import (
+    Feed,
+    FeedItem,
+    feed_kind,
+    is_url_list,
+    parse_feed,
+    parse_url_list,
+    unzip,
+)
+from assistant.ingest.fetch import MAX_REDIRECTS, USER_AGENT, Fetched, Fetcher, one_line
 from assistant.models import Document
 
-if TYPE_CHECKING:  # heavy imports happen where they are used, to keep the CLI quick
-    import httpx
+__all__ = ["MAX_REDIRECTS", "USER_AGENT", "Fetcher", "LoadResult", "iter_load", "load_text"]
 
-USER_AGENT = "article-assistant/0.1"
-MAX_REDIRECTS = 5
+MAX_FEED_ITEMS = 500  # items ingested from one feed or sitemap (ASSISTANT_FEED_MAX_ITEMS)
+MAX_SITEMAP_DEPTH = 3  # sitemap index -> sitemap index -> sitemap
 
 # File extension -> Document.format.
 FORMATS: dict[str, str] = {
@@ -48,6 +65,8 @@ FORMATS: dict[str, str] = {
     ".pdf": "pdf",
 }
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(sorted(FORMATS))
+# Feed files, read only when named (never picked up while walking a folder).
+FEED_FILES: dict[str, str] = {".rss": "feed", ".atom": "feed", ".xml": "feed", ".urls": "urls"}
 
 # Content type -> Document.format, for URLs.
 CONTENT_TYPES: dict[str, str] = {
@@ -62,6 +81,13 @@ CONTENT_TYPES: dict[str, str] = {
     "application/jsonl": "jsonl",
     "application/jsonlines": "jsonl",
     "application/pdf": "pdf",
+    "application/rss+xml": "feed",
+    "application/atom+xml": "feed",
+    "application/rdf+xml": "feed",
+    "application/xml": "feed",
+    "text/xml": "feed",
+    "application/gzip": "feed",  # a gzipped sitemap
+    "application/x-gzip": "feed",
 }
 
 
@@ -106,39 +132,52 @@ def iter_load(
     max_file_bytes: int = 100_000_000,
     is_unchanged: Callable[[str, str], bool] | None = None,
     names: Mapping[str, str] | None = None,
+    host_delay: float = 0.0,
+    robots: bool = True,
+    max_feed_items: int = MAX_FEED_ITEMS,
+    fetcher: Fetcher | None = None,
 ) -> Iterator[LoadResult]:
-    """Load files, folders (recursively) and http(s) URLs, one LoadResult per file or URL.
+    """Load files, folders (recursively), http(s) URLs and feeds, one LoadResult per file, URL
+    or feed item.
 
     `include` / `exclude` are glob patterns matched against a file's path relative to the
     folder given and against its name ("*.txt", "sport/*"); they only filter folder contents.
     `is_unchanged(origin, raw_hash)` returning True skips parsing (`unchanged=True`).
     `names` maps a file input (as given) to the name it is stored under (e.g. an upload's).
+    Feed items are fetched `host_delay` seconds apart per host, and only where robots.txt
+    allows (`robots`); URLs given directly are fetched as asked, like a browser would.
 
     >>> [r.error for r in iter_load(["/no/such/file.txt"])]
     ['no such file or folder']
     """
-    client: httpx.Client | None = None
+    own = fetcher is None
+    web = fetcher or Fetcher(
+        timeout=fetch_timeout, max_bytes=fetch_max_bytes, host_delay=host_delay
+    )
+    feeds = _FeedLoader(web, is_unchanged, robots=robots, max_items=max_feed_items)
     try:
         for target in _plan(inputs, include, exclude, names or {}):
+            loaded: LoadResult | FeedSource
             if target.error is not None:
-                yield LoadResult(origin=target.origin, name=target.label, error=target.error)
+                loaded = LoadResult(origin=target.origin, name=target.label, error=target.error)
             elif target.path is not None:
-                yield _load_file(
-                    target.path, target.origin, target.label, max_file_bytes, is_unchanged
+                loaded = _load_file(
+                    target.path,
+                    target.origin,
+                    target.label,
+                    max_file_bytes,
+                    is_unchanged,
+                    named=target.named,
                 )
             else:
-                if client is None:
-                    client = _http_client(fetch_timeout)
-                yield _load_url(
-                    client,
-                    target.origin,
-                    timeout=fetch_timeout,
-                    max_bytes=fetch_max_bytes,
-                    is_unchanged=is_unchanged,
-                )
+                loaded = load_url(web, target.origin, is_unchanged=is_unchanged)
+            if isinstance(loaded, FeedSource):
+                yield from feeds.expand(loaded)
+            else:
+                yield loaded
     finally:
-        if client is not None:
-            client.close()
+        if own:
+            web.close()
 
 
 def count_inputs(
@@ -185,6 +224,7 @@ class _Target:
     error: str | None = None  # a source that already failed
     # neither: a URL
     name: str = ""  # the path from the folder that was ingested, its name included
+    named: bool = False  # given by name (not found in a folder): may be a feed or URL list
 
     @property
     def label(self) -> str:
@@ -246,16 +286,16 @@ def _plan(
             yield from _walk(path, include, exclude, seen_files, seen_dirs)
         elif not path.is_file():
             yield _Target(origin=origin, error="not a regular file", name=name)
-        elif path.suffix.lower() not in FORMATS:
+        elif path.suffix.lower() not in FORMATS and path.suffix.lower() not in FEED_FILES:
             yield _Target(origin=origin, error=_unsupported(path), name=name)
         elif Path(origin) not in seen_files:
             seen_files.add(Path(origin))
             named = (names or {}).get(str(item)) or display_name(path.absolute())
-            yield _Target(origin=origin, path=Path(origin), name=named)
+            yield _Target(origin=origin, path=Path(origin), name=named, named=True)
 
 
 def _unsupported(path: Path) -> str:
-    supported = ", ".join(SUPPORTED_EXTENSIONS)
+    supported = ", ".join(sorted([*SUPPORTED_EXTENSIONS, *FEED_FILES]))
     if not path.suffix:
         return f"no file extension (supported: {supported})"
     return f"unsupported extension '{path.suffix}' (supported: {supported})"
@@ -364,8 +404,11 @@ def _load_file(
     name: str,
     max_file_bytes: int,
     is_unchanged: Callable[[str, str], bool] | None,
-) -> LoadResult:
-    """Read a file once, hash it, and parse it unless is_unchanged says it is known."""
+    *,
+    named: bool = False,
+) -> LoadResult | FeedSource:
+    """Read a file once, hash it, and parse it unless is_unchanged says it is known. A file
+    given by name may be a feed (.rss .atom .xml), a .urls list, or a .txt list of URLs."""
     try:
         size = path.stat().st_size
         if size > max_file_bytes:
@@ -376,9 +419,32 @@ def _load_file(
     if len(data) > max_file_bytes:  # it grew while we looked
         return LoadResult(origin=origin, name=name, error=_too_big(len(data), max_file_bytes))
     raw_hash = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if suffix in FEED_FILES:
+        try:
+            if FEED_FILES[suffix] == "urls":
+                feed = parse_url_list(decode_text(data))
+            else:
+                feed = parse_feed(data)
+        except IngestError as e:
+            return LoadResult(origin=origin, name=name, raw_hash=raw_hash, error=str(e))
+        return FeedSource(origin=origin, name=name, feed=feed)
     if is_unchanged is not None and is_unchanged(origin, raw_hash):
         return LoadResult(origin=origin, name=name, raw_hash=raw_hash, unchanged=True)
-    return _parsed(data, FORMATS[path.suffix.lower()], origin, raw_hash, name=name)
+    if named and FORMATS[suffix] == "txt":
+        listed = _url_list(data, None)
+        if listed is not None:
+            return FeedSource(origin=origin, name=name, feed=listed)
+    return _parsed(data, FORMATS[suffix], origin, raw_hash, name=name)
+
+
+def _url_list(data: bytes, charset: str | None) -> Feed | None:
+    """The URL list these bytes hold, or None when they are not one (or not text)."""
+    try:
+        text = decode_text(data, charset)
+    except IngestError:
+        return None
+    return parse_url_list(text) if is_url_list(text) else None
 
 
 def _too_big(size: int, limit: int) -> str:
@@ -388,81 +454,189 @@ def _too_big(size: int, limit: int) -> str:
     )
 
 
-def _http_client(timeout: float) -> httpx.Client:
-    import httpx
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A file or URL that turned out to be a feed: its items are loaded next."""
 
-    return httpx.Client(
-        timeout=timeout,
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        headers={"User-Agent": USER_AGENT},
-    )
+    origin: str
+    feed: Feed
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.origin
 
 
-def _load_url(
-    client: httpx.Client,
+def load_url(
+    fetcher: Fetcher,
     url: str,
     *,
-    timeout: float,
-    max_bytes: int,
-    is_unchanged: Callable[[str, str], bool] | None,
-) -> LoadResult:
-    """Fetch a URL with a size cap and an overall deadline, then parse it by content type."""
-    import httpx
+    is_unchanged: Callable[[str, str], bool] | None = None,
+    feeds: bool = True,
+) -> LoadResult | FeedSource:
+    """Fetch a URL and parse it by content type; a feed (when `feeds`) comes back unread."""
+    fetched = fetcher.get(url, types=CONTENT_TYPES)
+    if fetched.error is not None:
+        return LoadResult(origin=url, error=fetched.error)
+    return from_response(fetched, is_unchanged=is_unchanged, feeds=feeds)
 
-    deadline = time.monotonic() + timeout
-    timed_out = f"timed out after {timeout:g}s"
-    too_big = f"larger than {max_bytes:,} bytes (ASSISTANT_FETCH_MAX_BYTES)"
-    try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                reason = response.reason_phrase or "error"
-                return LoadResult(origin=url, error=f"HTTP {response.status_code} {reason}")
-            mime, charset = _content_type(response.headers.get("content-type", ""))
-            fmt = CONTENT_TYPES.get(mime) if mime else "?"
-            if fmt is None:
-                return LoadResult(origin=url, error=f"not text: content-type {mime}")
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > max_bytes:
-                return LoadResult(origin=url, error=too_big)
-            chunks: list[bytes] = []
-            received = 0
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                if received > max_bytes:
-                    return LoadResult(origin=url, error=too_big)
-                if time.monotonic() > deadline:
-                    return LoadResult(origin=url, error=timed_out)
-                chunks.append(chunk)
-            final_url = str(response.url)
-    except httpx.TimeoutException:
-        return LoadResult(origin=url, error=timed_out)
-    except httpx.TooManyRedirects:
-        return LoadResult(origin=url, error=f"too many redirects (more than {MAX_REDIRECTS})")
-    except httpx.ConnectError as e:
-        return LoadResult(origin=url, error=f"could not connect: {_one_line(str(e))}")
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-        return LoadResult(origin=url, error=f"invalid URL: {_one_line(str(e))}")
-    except httpx.HTTPError as e:
-        return LoadResult(origin=url, error=f"request failed: {_one_line(str(e)) or repr(e)}")
-    data = b"".join(chunks)
+
+def from_response(
+    fetched: Fetched,
+    *,
+    is_unchanged: Callable[[str, str], bool] | None = None,
+    feeds: bool = True,
+) -> LoadResult | FeedSource:
+    """A fetched body as a LoadResult, or as a FeedSource when it is a feed or URL list."""
+    url, data = fetched.url, fetched.data
+    fmt = CONTENT_TYPES.get(fetched.mime, "") if fetched.mime else "?"
+    if fmt in ("feed", "?", "html", "txt"):
+        try:
+            body = unzip(data) if fmt in ("feed", "?") else data
+        except IngestError as e:
+            return LoadResult(origin=url, error=str(e))
+        kind = feed_kind(body)
+        listed = _url_list(body, fetched.charset) if fmt in ("txt", "?") and not kind else None
+        if kind is not None or listed is not None or fmt == "feed":
+            if not feeds:
+                return LoadResult(
+                    origin=url,
+                    error="a feed, not an article page: ingest it as a feed on its own",
+                )
+            if listed is not None:
+                return FeedSource(origin=url, feed=listed)
+            try:
+                return FeedSource(origin=url, feed=parse_feed(body, base_url=fetched.final_url))
+            except IngestError as e:
+                return LoadResult(origin=url, error=str(e))
     raw_hash = hashlib.sha256(data).hexdigest()
     if is_unchanged is not None and is_unchanged(url, raw_hash):
         return LoadResult(origin=url, raw_hash=raw_hash, unchanged=True)
     if fmt == "?":  # no content type: HTML if it looks like markup
         fmt = "html" if data.lstrip()[:1] == b"<" else "txt"
-    return _parsed(data, fmt, url, raw_hash, url=final_url, charset=charset)
+    return _parsed(data, fmt, url, raw_hash, url=fetched.final_url, charset=fetched.charset)
 
 
-def _content_type(header: str) -> tuple[str, str | None]:
-    """('text/html', 'utf-8') from 'text/html; charset=UTF-8'."""
-    mime, _, params = header.partition(";")
-    match = re.search(r"charset\s*=\s*\"?([\w.:-]+)", params, re.IGNORECASE)
-    return mime.strip().lower(), match.group(1).lower() if match else None
+def read_feed(fetched: Fetched) -> Feed:
+    """The feed a fetched body holds; IngestError when it holds none or is broken."""
+    loaded = from_response(fetched)
+    if isinstance(loaded, FeedSource):
+        return loaded.feed
+    raise IngestError(
+        loaded.error
+        or "not a feed (RSS, Atom, a sitemap or a URL list): check the URL is the feed's"
+    )
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+class _FeedLoader:
+    """Turns feeds into one LoadResult per item, each item link once per run."""
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        is_unchanged: Callable[[str, str], bool] | None,
+        *,
+        robots: bool,
+        max_items: int,
+    ) -> None:
+        self.fetcher = fetcher
+        self.is_unchanged = is_unchanged
+        self.robots = robots
+        self.max_items = max_items
+        self.seen: set[str] = set()
+
+    def expand(self, source: FeedSource, depth: int = 0) -> Iterator[LoadResult]:
+        feed = source.feed
+        problems = list(feed.problems)
+        items = feed.items
+        if len(items) > self.max_items:
+            problems.append(
+                f"the {_FEED_NAMES[feed.kind]} lists {len(items):,} items; only the first "
+                f"{self.max_items:,} were taken (raise ASSISTANT_FEED_MAX_ITEMS for more)"
+            )
+            items = items[: self.max_items]
+        if not items and not problems:
+            problems.append(f"the {_FEED_NAMES[feed.kind]} lists no items")
+        if problems:
+            yield LoadResult(origin=source.origin, name=source.label, item_errors=problems)
+        for item in items:
+            if feed.kind == "sitemapindex":
+                yield from self._nested(item, source, depth)
+                continue
+            key = urldefrag(item.link).url
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            yield load_item(
+                self.fetcher,
+                item,
+                feed=source.label,
+                robots=self.robots,
+                is_unchanged=self.is_unchanged,
+            )
+
+    def _nested(self, item: FeedItem, parent: FeedSource, depth: int) -> Iterator[LoadResult]:
+        """The items of a sitemap listed in a sitemap index."""
+        if depth + 1 >= MAX_SITEMAP_DEPTH:
+            reason = f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep: not followed"
+            yield LoadResult(origin=item.link, error=f"{reason} (in {parent.label})")
+            return
+        if self.robots and self.fetcher.disallowed(item.link):
+            yield LoadResult(origin=item.link, error=_disallowed(item.link))
+            return
+        loaded = load_url(self.fetcher, item.link)
+        if isinstance(loaded, FeedSource):
+            yield from self.expand(loaded, depth + 1)
+        else:
+            error = loaded.error or "a page, not a sitemap"
+            yield LoadResult(origin=item.link, error=f"{error} (sitemap in {parent.label})")
+
+
+_FEED_NAMES = {
+    "rss": "feed",
+    "atom": "feed",
+    "sitemap": "sitemap",
+    "sitemapindex": "sitemap index",
+    "urls": "URL list",
+}
+
+
+def _disallowed(url: str) -> str:
+    site = urlsplit(url)
+    return f"robots.txt of {site.scheme}://{site.netloc} disallows this URL: not fetched"
+
+
+def load_item(
+    fetcher: Fetcher,
+    item: FeedItem,
+    *,
+    feed: str,
+    robots: bool = True,
+    is_unchanged: Callable[[str, str], bool] | None = None,
+) -> LoadResult:
+    """Fetch one feed item's page; its documents carry the feed's title, author and date.
+    A failure names the item and its feed."""
+    where = f"item {item.title!r} of {feed}" if item.title else f"item of {feed}"
+    if robots and fetcher.disallowed(item.link):
+        return LoadResult(origin=item.link, error=f"{_disallowed(item.link)} ({where})")
+    loaded = load_url(fetcher, item.link, is_unchanged=is_unchanged, feeds=False)
+    assert isinstance(loaded, LoadResult)
+    if loaded.error is not None:
+        return loaded.model_copy(update={"error": f"{loaded.error} ({where})"})
+    documents = [
+        document.model_copy(
+            update={
+                "title": item.title or document.title,
+                "author": item.author or document.author,
+                "feed_date": item.date,
+            }
+        )
+        for document in loaded.documents
+    ]
+    return loaded.model_copy(update={"documents": documents})
+
+
+_one_line = one_line
 
 
 # --- parsing (pure) ----------------------------------------------------------------------------
@@ -762,7 +936,7 @@ def _parse_html(html: str, source: str, raw_hash: str, url: str | None) -> Docum
         format="html",
         title=title,
         url=url or _text_field(extracted.url),
-        date=_parse_date(extracted.date),
+        date=date_from_html(html) or _parse_date(extracted.date),
         author=_text_field(extracted.author),
         raw_hash=raw_hash,
     )

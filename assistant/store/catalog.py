@@ -19,7 +19,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from assistant.models import Article, Chunk
+from assistant.models import DATE_SOURCES, Article, Chunk
 
 
 class StoredArticle(BaseModel):
@@ -98,6 +98,7 @@ class Catalog(Protocol):
     def all(self, library: str) -> list[StoredArticle]: ...
     def delete(self, library: str, article_id: str) -> list[str]: ...
     def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None: ...
+    def recount(self, library: str) -> None: ...
     def chunk_ids(self, library: str) -> dict[str, list[str]]: ...
 
     # Chunks
@@ -148,6 +149,7 @@ def article_row(article: Article, chunker: str, chunk_ids: Sequence[str]) -> dic
         "chunker": chunker,
         "chunk_ids": json.dumps(list(chunk_ids)),
         "ingested_at": ingested.isoformat(timespec="seconds"),
+        "date_source": article.date_source,
     }
 
 
@@ -167,6 +169,7 @@ ARTICLE_COLUMNS = (
     "chunker",
     "chunk_ids",
     "ingested_at",
+    "date_source",
 )
 
 
@@ -188,6 +191,7 @@ def stored_article(row: Sequence[object]) -> StoredArticle:
         chunker,
         chunk_ids,
         ingested_at,
+        date_source,
     ) = row
     chunk_list = json.loads(str(chunk_ids))
     day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)) if date else None
@@ -205,6 +209,7 @@ def stored_article(row: Sequence[object]) -> StoredArticle:
         format=str(fmt),
         url=str(url) if url else None,
         date=day,
+        date_source=str(date_source) if date_source in DATE_SOURCES else None,
         author=str(author) if author else None,
         credits=json.loads(str(credits)),
         content_hash=str(content_hash),

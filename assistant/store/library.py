@@ -23,7 +23,8 @@ from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.chunking import chunk_article, chunker_signature
 from assistant.ingest.cleaning import clean_text, derive_title
-from assistant.ingest.loaders import LoadResult, count_inputs, iter_load
+from assistant.ingest.dates import choose_date
+from assistant.ingest.loaders import MAX_FEED_ITEMS, LoadResult, count_inputs, iter_load
 from assistant.models import (
     Article,
     Chunk,
@@ -72,6 +73,11 @@ class IngestOptions:
     max_file_bytes: int = 100_000_000
     names: Mapping[str, str] = field(default_factory=dict)
     """A file input (as given) -> the name it is stored under."""
+    host_delay: float = 0.0
+    """Seconds between two requests to one host (feed items, sitemaps)."""
+    robots: bool = True
+    """Fetch feed items only where the site's robots.txt allows."""
+    max_feed_items: int = MAX_FEED_ITEMS
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class Library:
                 full = self.catalog.get(self.name, item.article.id)
                 if full is not None:
                     self.catalog.restore(self.name, full, self.store.get(full.chunk_ids))
+            self.catalog.recount(self.name)
 
     def _check_embedder(self) -> None:
         row = self.catalog.library(self.name)
@@ -152,11 +159,6 @@ class Library:
     ) -> IngestReport:
         """Ingest files, folders and URLs; one bad source never stops the others."""
         options = options or IngestOptions()
-        started = time.perf_counter()
-        self.reconcile()
-        total = count_inputs(inputs, options.include, options.exclude)
-        report = IngestReport(library=self.name)
-        batch = _Batch()
         results = iter_load(
             inputs,
             include=options.include,
@@ -164,9 +166,23 @@ class Library:
             fetch_timeout=options.fetch_timeout,
             fetch_max_bytes=options.fetch_max_bytes,
             max_file_bytes=options.max_file_bytes,
-            is_unchanged=self._origin_unchanged,
+            is_unchanged=self.origin_unchanged,
             names=options.names,
+            host_delay=options.host_delay,
+            robots=options.robots,
+            max_feed_items=options.max_feed_items,
         )
+        total = count_inputs(inputs, options.include, options.exclude)
+        return self.ingest_results(results, total=total, progress=progress)
+
+    def ingest_results(
+        self, results: Iterable[LoadResult], *, total: int = 0, progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest what a loader read (from `iter_load`, or feed items loaded one by one)."""
+        started = time.perf_counter()
+        self.reconcile()
+        report = IngestReport(library=self.name)
+        batch = _Batch()
         for done, result in enumerate(results, start=1):
             self._take(result, batch, report, progress=progress, done=done - 1, total=total)
             if progress:
@@ -189,7 +205,9 @@ class Library:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _origin_unchanged(self, origin: str, raw_hash: str) -> bool:
+    def origin_unchanged(self, origin: str, raw_hash: str) -> bool:
+        """True when every article read from `origin` came from these very bytes, chunked
+        as this library chunks now: the source need not be parsed again."""
         stored = self.catalog.from_origin(self.name, origin)
         return bool(stored) and all(
             s.article.raw_hash == raw_hash
@@ -253,6 +271,15 @@ class Library:
                 )
             )
             return
+        now = dt.datetime.now(dt.UTC)
+        dated = choose_date(
+            now=now,
+            metadata=document.date if document.date_source in (None, "metadata") else None,
+            text=document.text,
+            title=document.title,
+            feed=document.feed_date,
+            url=document.url or (origin if origin.startswith(("http://", "https://")) else None),
+        )
         article = Article(
             id=self._id_for(document, origin or document.source),
             source=document.source,
@@ -261,12 +288,13 @@ class Library:
             text=cleaned.text,
             format=document.format,
             url=document.url,
-            date=document.date,
+            date=dated.date,
+            date_source=dated.source,
             author=document.author,
             credits=cleaned.credits,
             content_hash=sha256_hex(cleaned.text),
             raw_hash=document.raw_hash,
-            ingested_at=dt.datetime.now(dt.UTC),
+            ingested_at=now,
         )
         previous = self.catalog.get(self.name, article.id)
         if previous is None:

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS articles (
     chunker TEXT NOT NULL,
     chunk_ids TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
+    date_source TEXT,
     PRIMARY KEY (library, id)
 );
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
@@ -83,6 +84,10 @@ CREATE TABLE IF NOT EXISTS intents (
 LIBRARY_COLUMNS = {
     "n_articles": "INTEGER NOT NULL DEFAULT 0",
     "n_chunks": "INTEGER NOT NULL DEFAULT 0",
+}
+# Columns added to the articles table since its first version (NULL in older rows).
+ARTICLE_ADDED_COLUMNS = {
+    "date_source": "TEXT",  # metadata, text, feed, url or ingested; NULL: not recorded
 }
 _SELECT = ", ".join(ARTICLE_COLUMNS)
 _LIGHT = _SELECT.replace("text,", "'' AS text,", 1)
@@ -128,6 +133,12 @@ class SqliteCatalog:
             for column, kind in LIBRARY_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE libraries ADD COLUMN {column} {kind}")
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
+            for column, kind in ARTICLE_ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+            for (name,) in self._db.execute("SELECT name FROM libraries").fetchall():
+                self._create_index(str(name))  # libraries from before the keyword index
 
     def close(self) -> None:
         """Close the database connection."""
@@ -175,23 +186,26 @@ class SqliteCatalog:
     def create_library(self, name: str, embedder: str) -> LibraryRow:
         """Record a new library built with `embedder`, with its keyword index (idempotent)."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        table = fts_table(name)
         with self.transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO libraries (name, embedder, dim, created_at) "
                 "VALUES (?, ?, 0, ?)",
                 (name, embedder, now),
             )
-            self._db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
-                "terms, tokenize = 'unicode61 remove_diacritics 0')"
-            )
-            self._db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, row)"
-            )
+            self._create_index(name)
         row = self.library(name)
         assert row is not None
         return row
+
+    def _create_index(self, name: str) -> None:
+        table = fts_table(name)
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
+            "terms, tokenize = 'unicode61 remove_diacritics 0')"
+        )
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, row)"
+        )
 
     def set_dim(self, name: str, dim: int) -> None:
         """Record the vector size once the first vectors exist."""
@@ -356,6 +370,16 @@ class SqliteCatalog:
             self._remove(library, stored.article.id)
             self._insert(library, stored.article, chunks, stored.chunker)
             self._bump(library)
+
+    def recount(self, library: str) -> None:
+        """Set a library's counters from its rows (after a migration)."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE libraries SET "
+                "n_articles = (SELECT COUNT(*) FROM articles WHERE library = ?), "
+                "n_chunks = (SELECT COUNT(*) FROM chunks WHERE library = ?) WHERE name = ?",
+                (library, library, library),
+            )
 
     def delete(self, library: str, article_id: str) -> list[str]:
         """Remove an article; its chunk ids, recorded as intents until the caller has removed

@@ -35,9 +35,13 @@ _WORDS = re.compile(r"\w+")
 # A sentence that leans on the one before it: "He added ...", "However, ...".
 _DANGLING = re.compile(
     r"^[\"'“‘]?(he|she|it|they|this|these|those|his|her|its|their|but|however|also|and|so|"
-    r"meanwhile|instead)\b",
+    r"meanwhile|instead|as per|according to (?:the|this|that)|that|such|both|another|moreover|"
+    r"furthermore|besides|still|yet|then|later|in addition|the (?:same|latter|former))\b",
     re.IGNORECASE,
 )
+# Key facts: figures (with what they count) and names, as the article states them.
+_FIGURE = re.compile(r"(?<![\w.])[£$€]?\d[\d,.]*(?:\s?(?:%|bn|m|billion|million|km|C)\b)?")
+_NAME = re.compile(r"(?<=[a-z,;:] )(?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+)*")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class CentralityConfig:
     w_length: float = 0.2
     w_query: float = 1.5
     w_dangling: float = 0.2
+    w_facts: float = 0.3
     mmr_lambda: float = 0.85
     max_similarity: float = 0.9  # a sentence this similar to a picked one is a near-copy
     min_words: int = 6
@@ -77,6 +82,33 @@ def eligible(sentence: str, min_words: int = DEFAULT_CONFIG.min_words) -> bool:
     return _CAPTION.search(text) is None
 
 
+def key_facts(sentences: Sequence[str], lead: int = 3) -> list[set[str]]:
+    """Per sentence, the article's key facts it states: every figure, and the names that the
+    lead states or that the article repeats (pure).
+
+    >>> facts = key_facts(["Russia fired 71 missiles at Kyiv.", "In Kyiv 9 were hurt.", "Rain."])
+    >>> [sorted(f) for f in facts]
+    [['71', 'Kyiv'], ['9', 'Kyiv'], []]
+    """
+    figures = [{m.group(0).rstrip(".,") for m in _FIGURE.finditer(s)} for s in sentences]
+    names = [set(_NAME.findall(s)) for s in sentences]
+    counts: dict[str, int] = {}
+    for found in names:
+        for name in found:
+            counts[name] = counts.get(name, 0) + 1
+    key = {n for found in names[:lead] for n in found} | {n for n, c in counts.items() if c > 1}
+    return [f | (n & key) for f, n in zip(figures, names, strict=True)]
+
+
+def leans_back(sentence: str) -> bool:
+    """Whether a sentence leans on the one before it ("He added...", "As per the proposal").
+
+    >>> leans_back("As per the proposal, talks resume."), leans_back("Russia fired 71 missiles.")
+    (True, False)
+    """
+    return _DANGLING.match(sentence.strip()) is not None
+
+
 def sentence_scores(
     sentences: Sequence[str],
     vectors: Vectors,
@@ -100,7 +132,10 @@ def sentence_scores(
     score += config.w_lead * np.exp(-where / config.lead_decay)
     words = np.array([count_words(s) for s in sentences], dtype=np.float64)
     score += config.w_length * np.minimum(1.0, words / 30.0)
-    score -= config.w_dangling * np.array([_DANGLING.match(s) is not None for s in sentences])
+    score -= config.w_dangling * np.array([leans_back(s) for s in sentences])
+    if config.w_facts:
+        facts = np.array([len(f) for f in key_facts(sentences)], dtype=np.float64)
+        score += config.w_facts * (facts / facts.max() if facts.max() > 0 else facts)
     if query_vector is not None:
         relevance = v @ np.asarray(query_vector, dtype=np.float64)
         score += config.w_query * _rescale(relevance, pool)
@@ -151,7 +186,35 @@ def select_sentences(
         room -= words[best]
         for i in candidates:
             redundancy[i] = max(redundancy[i], float(v[i] @ v[best]))
-    return sorted(chosen)
+    return _no_leaning_opener(sorted(chosen), sentences, scores, words, room)
+
+
+def _no_leaning_opener(
+    chosen: list[int],
+    sentences: Sequence[str],
+    scores: NDArray[np.float64],
+    words: Sequence[int],
+    room: int,
+) -> list[int]:
+    """The summary never opens with a sentence that leans on an earlier one: such an opener
+    gives way to the best other sentence that does not lean back (and still fits)."""
+    while chosen and leans_back(sentences[chosen[0]]):
+        opener = chosen.pop(0)
+        room += words[opener]
+        others = [
+            i
+            for i in range(len(sentences))
+            if i not in chosen
+            and i != opener
+            and np.isfinite(scores[i])
+            and not leans_back(sentences[i])
+            and words[i] <= room
+        ]
+        if others:
+            best = max(others, key=lambda i: scores[i])
+            chosen = sorted([*chosen, best])
+            room -= words[best]
+    return chosen
 
 
 def _rescale(values: NDArray[np.float64], pool: NDArray[np.bool_]) -> NDArray[np.float64]:
