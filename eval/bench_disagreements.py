@@ -7,7 +7,7 @@ eval/data/disagreement_pairs.jsonl holds short articles written for this project
 line (a, b), about one event each: in `conflict` pairs one number, date or name of the same
 fact differs between them (its kind and the two values are given); in the others the two agree,
 though worded differently, with figures written as digits or words, facts spread over several
-sentences, and different figures for different facts. The `tune` pairs (100) were used while
+sentences, and different figures for different facts. The `tune` pairs (106) were used while
 writing the rules of assistant/summarize/disagreements.py; the `heldout` pairs (80) were written
 before the rules were final and not used to change them.
 

@@ -83,6 +83,18 @@ def test_agreeing_articles_give_no_conflict(a: str, b: str) -> None:
     assert values(a, b) == []
 
 
+def test_a_figure_of_another_fact_is_no_side_of_the_conflict() -> None:
+    a = (
+        "Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. "
+        "Ukraine said it intercepted or destroyed 38 missiles and 412 drones."
+    )
+    b = (
+        "Russia fired 70 missiles and 450 drones at Ukraine overnight in its biggest attack this "
+        "year, the Ukrainian air force said."
+    )
+    assert values(a, b) == [("number", ("71 missiles", "70 missiles"))]
+
+
 def test_conflict_points_at_both_sentences_lower_number_first() -> None:
     a = "Officials gave no update. " + STRIKE.format(n=17)
     b = STRIKE.format(n=71)

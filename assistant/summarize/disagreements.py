@@ -24,6 +24,7 @@ from typing import Literal, cast
 from assistant.answer.claims import Evidence, Verdict, check_claim
 from assistant.numbers import TENS, UNITS
 from assistant.sentences import sentence_spans
+from assistant.store.lexical import STOPWORDS, stem
 from assistant.summarize.stories import article_names
 
 Kind = Literal["number", "date", "name"]
@@ -155,6 +156,48 @@ def _conflict(
     )
 
 
+def _unit(value: str) -> str:
+    """What a number counts, folded ("38 missiles" -> "missiles", "$6 million" -> "million")."""
+    return " ".join(w for w in _fold(_NUMBER_WORD.sub(" ", value)).split() if not w.isdigit())
+
+
+def _content(sentence: str) -> frozenset[str]:
+    """A sentence's stemmed content words and figures, for aligning sentences."""
+    return frozenset(stem(w) for w in _fold(sentence).split() if w not in STOPWORDS)
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def _best_aligned(
+    conflict: Conflict, texts: dict[int, str], spans: dict[int, list[tuple[int, int]]]
+) -> bool:
+    """Whether the two sentences of a number conflict are each other's closest match among the
+    sentences of their articles that count the same thing. "Ukraine intercepted 38 missiles"
+    is no rival to "Russia fired 70 missiles" when the first article also says "Russia fired
+    71 missiles": the two outlets differ on the missiles fired, not on those intercepted."""
+    if conflict.kind != "number":
+        return True
+    (n, m), ((a, b), (c, d)) = conflict.numbers, conflict.spans
+    mine, theirs = _content(texts[n][a:b]), _content(texts[m][c:d])
+    score = _overlap(mine, theirs)
+    for number, own, rival, unit in (
+        (n, (a, b), theirs, _unit(conflict.values[0])),
+        (m, (c, d), mine, _unit(conflict.values[1])),
+    ):
+        if not unit:
+            continue
+        for x, y in spans[number]:
+            sentence = texts[number][x:y]
+            if (x, y) == own or f" {unit} " not in f" {_fold(sentence)} ":
+                continue
+            counts = _DIGITS.search(sentence) or _NUMBER_WORD.search(sentence)
+            if counts and _overlap(_content(sentence), rival) > score:
+                return False
+    return True
+
+
 def find_disagreements(
     sides: Sequence[Side], *, kinds: Sequence[str] = KINDS, limit: int = 5
 ) -> list[Conflict]:
@@ -168,6 +211,7 @@ def find_disagreements(
         ]
         for s in sides
     }
+    texts = {s.number: s.text for s in sides}
     found: dict[tuple[str, frozenset[str]], Conflict] = {}
     for claimant in sides:
         for position, (a, b) in enumerate(spans[claimant.number][:CLAIM_SENTENCES]):
@@ -179,7 +223,7 @@ def find_disagreements(
                     continue
                 wanted = kinds if figures else [k for k in kinds if k == "name"]
                 conflict = _conflict(claimant, (a, b), other, evidence[other.number], wanted)
-                if conflict is not None:
+                if conflict is not None and _best_aligned(conflict, texts, spans):
                     found.setdefault(_key(conflict.kind, conflict.values), conflict)
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(found.values(), key=lambda c: (order[c.kind], c.numbers))[:limit]
