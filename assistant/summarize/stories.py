@@ -63,10 +63,10 @@ _BLOCK = 1024  # rows of the similarity matrix computed at a time
 class StoryConfig:
     """How similar two articles must be to share a story; chosen by eval/bench_stories.py."""
 
-    threshold: float = 0.62
-    w_names: float = 0.35
-    w_days: float = 0.25
-    max_days: int = 30
+    threshold: float = 0.64
+    w_names: float = 0.15
+    w_days: float = 0.2
+    max_days: int = 60
 
 
 DEFAULT_CONFIG = StoryConfig()
