@@ -95,6 +95,21 @@ def test_a_figure_of_another_fact_is_no_side_of_the_conflict() -> None:
     assert values(a, b) == [("number", ("71 missiles", "70 missiles"))]
 
 
+def test_a_year_inside_a_range_is_written_by_the_article() -> None:
+    a = "He joins Tiger Woods (2001-02) as one of four golfers to win back-to-back Masters."
+    b = "He is the first golfer to win back-to-back Masters since Tiger Woods did in 2002."
+    assert values(a, b) == []
+
+
+def test_reports_of_their_own_day_are_updates_not_a_conflict() -> None:
+    a = "For much of Thursday, April 2, the capsule will linger in Earth orbit, NASA said."
+    b = "NASA shared new photos on Friday, April 3, as the capsule left Earth orbit, NASA said."
+    sides = [Side(1, a, dt.date(2026, 4, 2)), Side(2, b, dt.date(2026, 4, 3))]
+    assert find_disagreements(sides) == []
+    undated = [Side(1, a), Side(2, b)]
+    assert [c.kind for c in find_disagreements(undated)] in ([], ["date"])
+
+
 def test_conflict_points_at_both_sentences_lower_number_first() -> None:
     a = "Officials gave no update. " + STRIKE.format(n=17)
     b = STRIKE.format(n=71)

@@ -44,6 +44,8 @@ _WORDS = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_VALUES = {**UNITS, **TENS}
 _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_VALUES)})\b", re.IGNORECASE)
+_YEAR_RANGE = re.compile(r"\b(1[89]|20)(\d\d)[-–](\d\d)\b")
+_MONTHS = "january february march april may june july august september october november december"
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -92,9 +94,15 @@ def _alike(a: str, b: str) -> bool:
     return not fa or not fb or fa in fb or fb in fa or fa.rstrip("s") == fb.rstrip("s")
 
 
+def _years_spelled_out(text: str) -> str:
+    """Year ranges written in full: "2001-02" -> "2001-2002" (so that 2002 is found)."""
+    return _YEAR_RANGE.sub(lambda m: f"{m[1]}{m[2]}-{m[1]}{m[3]}", text)
+
+
 def _mentions(text: str, value: str, kind: str) -> bool:
-    """Whether an article writes a value anywhere: a number's figures (digits or words), a
-    date as written, a name's own words."""
+    """Whether an article writes a value anywhere: a number's figures (digits or words, years
+    inside a range like "2001-02" too), a date as written, a name's own words."""
+    text = _years_spelled_out(text)
     if kind == "number":
         figures = _DIGITS.findall(value)
         if figures:
@@ -103,6 +111,19 @@ def _mentions(text: str, value: str, kind: str) -> bool:
                 re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", spelled) for f in figures
             )
     return f" {_fold(value)} " in f" {_fold(text)} "
+
+
+def _day_of(value: str, day: dt.date | None) -> bool:
+    """Whether a date as written names this day: its day of the month with its month, or its
+    weekday ("Friday, April 3" or "Friday" for 2026-04-03)."""
+    if day is None:
+        return False
+    words = _fold(value).split()
+    month = _MONTHS.split()[day.month - 1]
+    if str(day.day) in words:
+        return any(month.startswith(w) and len(w) >= 3 for w in words)
+    weekday = day.strftime("%A").lower()
+    return weekday in words and not any(w.isdigit() for w in words)
 
 
 def _confirmed(kind: str, values: tuple[str, str], claimant: Side, other: Side) -> bool:
@@ -146,6 +167,8 @@ def _conflict(
     there = other.text.find(check.evidence)
     if there < 0 or not _confirmed(kind, (mine, theirs), claimant, other):
         return None
+    if kind == "date" and _day_of(mine, claimant.date) and _day_of(theirs, other.date):
+        return None  # each report tells what happens on its own day: updates, not a conflict
     their_span = (there, there + len(check.evidence))
     if claimant.number < other.number:
         return Conflict(
