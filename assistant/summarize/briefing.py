@@ -76,6 +76,9 @@ _UNNAMED = frozenset(
     prosecutors lawmakers critics sources doctors officers troops protesters organizers
     spokesperson spokesman spokeswoman""".split()
 )
+_CLAUSE_WORDS = frozenset(
+    "when while after before if as because was were is are be been all what which".split()
+)
 _DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their"})
 _SPEAKER_WORDS = re.compile(r"[\w’'.-]+")
 
@@ -87,6 +90,8 @@ def speaker(sentence: str) -> str | None:
     'the Ukrainian air force'
     >>> speaker("Officials said the road was closed."), speaker("He told reporters he would stay.")
     (None, None)
+    >>> speaker("When all was said and done, McIlroy had won.") is None
+    True
     """
     for match in _ATTRIBUTION.finditer(sentence):
         verb = match.group()
@@ -101,6 +106,8 @@ def speaker(sentence: str) -> str | None:
             words = _SPEAKER_WORDS.findall(phrase)
             if not words or words[0].lower() in _UNNAMED:
                 continue
+            if any(w.lower() in _CLAUSE_WORDS for w in words):
+                continue  # "When all was said and done": a clause, not a speaker
             named = any(w[0].isupper() for w in words if w.lower() not in _DETERMINERS)
             if named and len(words) <= 6:
                 return phrase.rstrip(".")
