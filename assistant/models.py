@@ -452,3 +452,63 @@ class Summary(BaseModel):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Story(BaseModel):
+    """Articles about the same event (near-duplicates, rewrites of one wire copy, follow-ups)."""
+
+    id: str = Field(description="short and stable while the story's first article stays")
+    title: str = Field(description="the title of its most central article")
+    article_ids: list[str] = Field(description="oldest first")
+    outlets: list[str] = Field(description="web hosts (or sources) of its articles, most first")
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+
+    @property
+    def size(self) -> int:
+        """How many articles the story holds."""
+        return len(self.article_ids)
+
+
+class Disagreement(BaseModel):
+    """Two articles of a story giving different numbers, dates or names for the same fact."""
+
+    kind: Literal["number", "date", "name"]
+    text: str = Field(description="'Sources differ: 71 missiles [1] vs 17 missiles [2]'")
+    values: tuple[str, str] = Field(description="what each side says, in the order of `text`")
+    citations: list[Citation] = Field(description="the sentence of each side, in order")
+
+
+class StoryBriefing(BaseModel):
+    """One story of a briefing: what happened, who said what, and where the sources differ.
+
+    `summary` is the whole section as a cited summary (its [n] number the story's articles), so
+    it shows like any summary; the three parts are also kept apart.
+    """
+
+    story: Story
+    summary: Summary
+    happened: list[SummarySentence] = Field(default_factory=list)
+    said: list[SummarySentence] = Field(default_factory=list)
+    differences: list[Disagreement] = Field(default_factory=list)
+
+
+class Briefing(BaseModel):
+    """A cited briefing, one section per story."""
+
+    stories: list[StoryBriefing] = Field(default_factory=list)
+    engine: str
+    model: str | None = None
+    since: dt.date | None = None
+    n_stories: int = Field(0, description="stories found (the briefing covers the largest ones)")
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+
+    @property
+    def text(self) -> str:
+        """Every section under its story's title."""
+        return "\n\n".join(
+            f"## {section.story.title}\n\n{section.summary.text}" for section in self.stories
+        )
+
+    def __str__(self) -> str:
+        return self.text

@@ -215,6 +215,22 @@ class SummaryRequest(Options):
     format: Format = option("paragraph", "paragraph or bullets")
 
 
+class BriefRequest(Options):
+    """Which stories a briefing covers: one story, or the largest ones (since a day)."""
+
+    since: dt.date | None = option(
+        None, "only articles dated on or after this day", metavar="YYYY-MM-DD"
+    )
+    story: str | None = option(
+        None,
+        "brief only this story: its id from `assistant stories`, or the id of one of its articles",
+        metavar="ID",
+    )
+    limit: int = option(
+        5, "brief the N largest stories (when no --story)", metavar="N", gt=0, le=50
+    )
+
+
 class QueryOptions(TypedDict, total=False):
     """`Query`'s fields as keyword arguments (for typed `ask(question, **options)`)."""
 
@@ -243,3 +259,14 @@ class SummaryOptions(TypedDict, total=False):
     topic: str | None
     length: Length
     format: Format
+
+
+class BriefOptions(TypedDict, total=False):
+    """`BriefRequest`'s fields as keyword arguments (for typed `brief(**options)`)."""
+
+    library: str | None
+    engine: str | None
+    model: str | None
+    since: dt.date | None
+    story: str | None
+    limit: int

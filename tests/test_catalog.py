@@ -242,6 +242,23 @@ def test_restore_writes_an_article_as_it_was(catalog: Catalog) -> None:
     assert catalog.count(LIB) == (2, 4)
 
 
+def test_recount_sets_the_counters_from_the_rows(catalog: Catalog) -> None:
+    commit(catalog, pending(article("a", HEATING)), pending(article("b", TRADE)))
+    catalog.delete(LIB, "b")
+    zero = "UPDATE libraries SET n_articles = 0, n_chunks = 0"  # as a migration leaves them
+    if isinstance(catalog, SqliteCatalog):
+        catalog._db.execute(zero)
+    else:
+        assert isinstance(catalog, PostgresCatalog)
+        with catalog._pool.connection() as conn:
+            conn.execute(zero)
+    assert catalog.count(LIB) == (0, 0)
+    catalog.recount(LIB)
+    assert catalog.count(LIB) == (1, 2)
+    catalog.recount("never-created")  # nothing to count, nothing raised
+    assert catalog.count("never-created") == (0, 0)
+
+
 # Intents
 
 

@@ -367,6 +367,16 @@ class PostgresCatalog:
             _remove(conn, library, stored.article.id, generation)
             _insert(conn, library, stored.article, chunks, stored.chunker, generation)
 
+    def recount(self, library: str) -> None:
+        """Set a library's counters from its rows (after a migration)."""
+        with self._writing(library) as (conn, _):
+            conn.execute(
+                "UPDATE libraries SET "
+                "n_articles = (SELECT COUNT(*) FROM articles WHERE library = %s), "
+                "n_chunks = (SELECT COUNT(*) FROM chunks WHERE library = %s) WHERE name = %s",
+                (library, library, library),
+            )
+
     def delete(self, library: str, article_id: str) -> list[str]:
         """Remove an article; its chunk ids, recorded as intents until the caller has removed
         them from the vector store."""
