@@ -39,6 +39,7 @@ __all__ = [
     "check_claim",
     "check_sentence",
     "evidence_from_text",
+    "has_figure",
     "split_claims",
 ]
 
@@ -79,6 +80,12 @@ class ClaimCheck(BaseModel):
     evidence: str | None = Field(description="the aligned source sentence")
     kind: str | None = Field(
         description="what mismatched: number, date, name, negation, modality or role"
+    )
+    claim_value: str | None = Field(
+        None, description="for a contradiction, the claim's side as written (e.g. '17')"
+    )
+    source_value: str | None = Field(
+        None, description="for a contradiction, the source's side as written (e.g. '71')"
     )
 
 
@@ -1881,6 +1888,8 @@ def check_claim(
             number=conflict.evidence.number,
             evidence=conflict.evidence.text,
             kind=conflict.mismatch.kind,
+            claim_value=conflict.mismatch.claim,
+            source_value=conflict.mismatch.evidence,
         )
     top = partial or outcomes[0]
     return ClaimCheck(
@@ -1946,6 +1955,12 @@ def check_sentence(
         pool = [e for e in evidence if e.number in own] if own else list(evidence)
         checks.append(check_claim(claim, pool or evidence, answer_date=answer_date))
     return checks
+
+
+def has_figure(text: str) -> bool:
+    """Whether a text states a number or quantity the claim checker compares ("71 missiles",
+    "seventy-one", "$4bn", "3.5%")."""
+    return bool(_FIGURES.search(text)) and bool(_analyse(_MARKER.sub("", text), None).quantities)
 
 
 def evidence_from_text(number: int, text: str, date: dt.date | None = None) -> list[Evidence]:
