@@ -212,6 +212,48 @@ D = dt.date
             id="days-ago",
         ),
         pytest.param(
+            "What did he say last Tuesday?",
+            D(2026, 2, 3),
+            D(2026, 2, 3),
+            "last Tuesday",
+            id="last-weekday",
+        ),
+        pytest.param(
+            "What did he say last Thursday?",
+            D(2026, 1, 29),
+            D(2026, 1, 29),
+            "last Thursday",
+            id="last-weekday-said-that-day",
+        ),
+        pytest.param(
+            "Who won at the weekend?",
+            D(2026, 1, 31),
+            D(2026, 2, 1),
+            "at the weekend",
+            id="at-the-weekend",
+        ),
+        pytest.param(
+            "What has changed since the start of January?",
+            D(2026, 1, 1),
+            None,
+            "since the start of January",
+            id="start-of-month",
+        ),
+        pytest.param(
+            "What happened in late January?",
+            D(2026, 1, 22),
+            D(2026, 1, 31),
+            "in late January",
+            id="late-month",
+        ),
+        pytest.param(
+            "What happened in the second week of January?",
+            D(2026, 1, 8),
+            D(2026, 1, 14),
+            "in the second week of January",
+            id="nth-week",
+        ),
+        pytest.param(
             "How many people died in the floods last week?",
             D(2026, 1, 26),
             D(2026, 2, 1),
@@ -290,6 +332,8 @@ def test_events_are_left_for_the_library(question: str, event: str, relation: st
         pytest.param("What is the current account deficit?", id="current-alone"),
         pytest.param("What did the Monday Club say?", id="name-with-weekday"),
         pytest.param("How many missiles did Russia launch?", id="plain"),
+        pytest.param("Are prices back at 2019 levels?", id="year-as-a-level"),
+        pytest.param("What happens in the week ahead?", id="no-particular-week"),
     ],
 )
 def test_no_window(question: str) -> None:

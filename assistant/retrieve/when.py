@@ -150,14 +150,16 @@ _UNIT = r"(?:days?|weeks?|months?|years?)"
 
 # A point or period in time, as a named group alternative; `_period` reads the match.
 _WHEN = (
-    rf"(?P<iso>{_YEAR}-\d\d-\d\d)"
+    rf"(?:the\s+)?(?P<nth>first|second|third|fourth|last)\s+week\s+of\s+(?P<mw>{_MONTH})"
+    rf"(?:\s+(?P<yw>{_YEAR}))?"
+    rf"|(?P<iso>{_YEAR}-\d\d-\d\d)"
     rf"|(?:the\s+)?(?P<d1>{_ORD})\s+(?:of\s+)?(?P<m1>{_MONTH})(?:,?\s+(?P<y1>{_YEAR}))?"
     rf"|(?P<m2>{_MONTH})\s+(?P<d2>{_ORD})(?!\d)(?:,?\s+(?P<y2>{_YEAR}))?"
     rf"|(?P<m3>{_MONTH})(?:\s+(?P<y3>{_YEAR}))?"
     rf"|(?P<year>{_YEAR})"
-    rf"|(?:last\s+)?(?P<wd>{_WEEKDAY})"
+    rf"|(?P<wdlast>last\s+)?(?P<wd>{_WEEKDAY})"
     r"|(?P<today>today|yesterday|tonight|this\s+morning|this\s+evening)"
-    r"|(?P<which>this|last|past|previous)\s+(?P<span>week(?:end)?|month|year)"
+    r"|(?P<which>this|last|past|previous|the)\s+(?P<span>week(?:end)?|month|year)"
     rf"|(?P<n>{_COUNT})\s+(?P<unit>{_UNIT})\s+ago"
 )
 
@@ -180,12 +182,15 @@ _BETWEEN = re.compile(
 )
 _RELATIVE = re.compile(
     rf"\b(?P<rel>since|before|after|until|till|by|prior\s+to|earlier\s+than|later\s+than|"
-    rf"as\s+of|on|in|during|from)\s+(?P<when>{_WHEN})\b",
+    rf"as\s+of|on|in|during|from|over|at)\s+"
+    r"(?:(?P<part>(?:the\s+)?(?:start|beginning|end|middle)\s+of|early|late|mid-?)\s*)?"
+    rf"(?P<when>{_WHEN})\b",
     re.IGNORECASE,
 )
 _BARE = re.compile(
     r"\b(?P<when>today|yesterday|tonight|this\s+morning|this\s+evening|"
     r"(?:this|last|past|previous)\s+(?:week(?:end)?|month|year)|"
+    rf"last\s+{_WEEKDAY}|"
     rf"{_COUNT}\s+{_UNIT}\s+ago|earlier\s+this\s+(?:week|month|year))\b",
     re.IGNORECASE,
 )
@@ -231,6 +236,15 @@ def _span(unit: str, n: int, now: dt.date) -> dt.date:
 
 def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.date] | None:
     """The first and last day of the point or period `_WHEN` matched."""
+    if groups.get("nth"):
+        month = MONTHS[str(groups["mw"]).lower().rstrip(".")]
+        year = int(str(groups["yw"])) if groups.get("yw") else _latest_month(month, now)
+        end = month_end(year, month)
+        nth = str(groups["nth"]).lower()
+        if nth == "last":
+            return end - dt.timedelta(days=6), end
+        start = dt.date(year, month, 1) + dt.timedelta(weeks=_NTH[nth])
+        return start, start + dt.timedelta(days=6)
     if groups.get("iso"):
         day = dt.date.fromisoformat(str(groups["iso"]))
         return day, day
@@ -238,12 +252,11 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
         if groups.get(d) and groups.get(m):
             month = MONTHS[str(groups[m]).lower().rstrip(".")]
             number = int(re.sub(r"\D", "", str(groups[d])))
-            year = int(str(groups[y])) if groups.get(y) else None
-            if year is None:
-                year = now.year
-                guess = _safe_day(year, month, number)
-                if guess is not None and guess > now:
-                    year -= 1
+            if groups.get(y):
+                year = int(str(groups[y]))
+            else:  # the latest such day not after now
+                guess = _safe_day(now.year, month, number)
+                year = now.year - 1 if guess is not None and guess > now else now.year
             found = _safe_day(year, month, number)
             return (found, found) if found else None
     if groups.get("m3"):
@@ -255,6 +268,8 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     if groups.get("wd"):
         day = last_weekday(WEEKDAYS[str(groups["wd"]).lower()], now)
+        if groups.get("wdlast") and day == now:
+            day -= dt.timedelta(weeks=1)  # "last Thursday", said on a Thursday
         return day, day
     if groups.get("today"):
         rel = " ".join(str(groups["today"]).lower().split())
@@ -263,6 +278,10 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
     if groups.get("span"):
         which = str(groups["which"]).lower()
         span = str(groups["span"]).lower()
+        if which == "the":
+            if span != "weekend":
+                return None  # "in the week", "in the month": no particular one
+            which = "this"
         back = 0 if which == "this" else 1
         if span == "week":
             if which == "past":
@@ -294,6 +313,23 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
     return None
 
 
+_NTH = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+PART_DAYS = 10  # "early March": its first ten days; "late March": its last ten
+
+
+def _part(part: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The part of a period: 'the start of March', 'early March', 'late March', 'mid-March'."""
+    part = part.lower()
+    span = dt.timedelta(days=PART_DAYS - 1)
+    if (last - first).days < 2 * PART_DAYS:
+        return first, last
+    if any(w in part for w in ("start", "beginning", "early")):
+        return first, first + span
+    if any(w in part for w in ("end", "late")):
+        return last - span, last
+    return first + dt.timedelta(days=PART_DAYS), last - dt.timedelta(days=PART_DAYS)
+
+
 def _clip(window: TimeWindow, now: dt.date) -> TimeWindow:
     """A window that would end after `now` ends at `now` ('this week' on a Thursday)."""
     a, b = window.date_from, window.date_to
@@ -308,6 +344,10 @@ def _relative(match: re.Match[str], now: dt.date) -> TimeWindow | None:
         return None
     first, last = period
     rel = " ".join(match.group("rel").lower().split())
+    if rel in ("at", "over") and not (match.group("part") or match.group("span")):
+        return None  # "at 2019 levels", "over 2 March"? not a time window
+    if match.group("part"):
+        first, last = _part(match.group("part"), first, last)
     phrase = " ".join(match.group(0).split())
     if rel in ("since", "from"):
         return TimeWindow(phrase=phrase, date_from=first)
