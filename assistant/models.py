@@ -305,6 +305,11 @@ class TimeWindow(BaseModel):
         None, description="how the window relates to the event"
     )
     now: dt.date | None = Field(None, description="the day 'today' and 'this week' were read at")
+    strict: bool = Field(
+        True,
+        description="False for a month or longer ('in January', 'last year'): sources of the "
+        "period come first, others may follow (events of January are reported in February too)",
+    )
     applied: bool = Field(
         True, description="False when an explicit date filter won or the event had no date"
     )
@@ -328,6 +333,8 @@ class TimeWindow(BaseModel):
     def describe(self) -> str:
         """One line for people, e.g. 'since Monday: 2026-02-02 onwards (newest first)'."""
         text = f"{self.phrase!r}: {self.span()}"
+        if self.restricts() and not self.strict:
+            text += " first"
         if self.newest_first and self.restricts():
             text += ", newest first"
         if not self.applied:

@@ -27,7 +27,7 @@ D = dt.date
             "Who spoke this morning?", D(2026, 2, 5), D(2026, 2, 5), "this morning", id="morning"
         ),
         pytest.param(
-            "What happened this week?", D(2026, 2, 2), D(2026, 2, 5), "this week", id="this-week"
+            "What happened this week?", D(2026, 1, 30), D(2026, 2, 5), "this week", id="this-week"
         ),
         pytest.param(
             "What happened last week?", D(2026, 1, 26), D(2026, 2, 1), "last week", id="last-week"
@@ -62,6 +62,13 @@ D = dt.date
             D(2026, 1, 31),
             "last month",
             id="last-month",
+        ),
+        pytest.param(
+            "Who resigned earlier this week?",
+            D(2026, 2, 2),
+            D(2026, 2, 5),
+            "earlier this week",
+            id="earlier-this-week",
         ),
         pytest.param(
             "What changed earlier this month?",
@@ -333,6 +340,9 @@ def test_events_are_left_for_the_library(question: str, event: str, relation: st
         pytest.param("What did the Monday Club say?", id="name-with-weekday"),
         pytest.param("How many missiles did Russia launch?", id="plain"),
         pytest.param("Are prices back at 2019 levels?", id="year-as-a-level"),
+        pytest.param("Which band formed in 1980?", id="history"),
+        pytest.param("Who sang 50 years ago?", id="years-ago-is-history"),
+        pytest.param("Who will play on February 8?", id="a-day-ahead"),
         pytest.param("What happens in the week ahead?", id="no-particular-week"),
     ],
 )
@@ -347,8 +357,39 @@ def test_an_event_once_dated() -> None:
     assert before and after and since
     day = D(2026, 1, 20)
     assert at_event(before, day).date_to == D(2026, 1, 19)
-    assert at_event(after, day).date_from == D(2026, 1, 21)
+    assert at_event(after, day).date_from == day  # the event's own day's news counts
     assert at_event(since, day).date_from == day
+
+
+@pytest.mark.parametrize(
+    ("question", "strict"),
+    [
+        pytest.param("What happened in January?", False, id="month"),
+        pytest.param("What happened last month?", False, id="last-month"),
+        pytest.param("What happened in 2025?", False, id="year"),
+        pytest.param("What happened last week?", True, id="week"),
+        pytest.param("What happened since January?", True, id="open-bound"),
+        pytest.param("What happened yesterday?", True, id="day"),
+    ],
+)
+def test_a_month_or_longer_is_a_preference(question: str, strict: bool) -> None:
+    window = read_when(question, NOW)
+    assert window is not None and window.strict is strict
+
+
+def test_only_the_asking_sentence_is_read() -> None:
+    context = "Jesse Jackson died this week at 84. Which office did he run for in the 1980s?"
+    assert read_when(context, NOW) is None
+    window = read_when("Storms hit the coast. What did the mayor say yesterday?", NOW)
+    assert window is not None and window.phrase == "yesterday"
+
+
+def test_a_possessive_is_no_window() -> None:
+    assert read_when("Which sport at this year's Games is the fastest?", NOW) is None
+
+
+def test_how_long_after_is_a_duration_not_an_event() -> None:
+    assert read_when("How long after the breach would the force be triggered?", NOW) is None
 
 
 def test_describe_says_what_was_applied() -> None:

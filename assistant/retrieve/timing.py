@@ -4,7 +4,14 @@ or "before the talks" becomes a date window on retrieval, and "latest" puts newe
 It runs for every engine and surface: `Query.when` is "auto" by default, which adds this
 post-processor ahead of the others. Before retrieval it reads the question (assistant/retrieve/
 when.py) against "now", dates an event by the library's earliest article about it, and narrows
-the query's date filters; after retrieval it orders the hits newest first when asked to.
+the query's date filters; after retrieval it puts a long period's articles first, and orders
+the hits newest first when asked to.
+
+A period of a month or more ("in January", "last year") is a preference, not a restriction
+(`TimeWindow.strict` is False): its articles come first, others may follow, since January's
+events are reported in February too. A shorter period that ended before "now" ("yesterday",
+"on Tuesday", "last week") also admits articles published up to two days after it: what
+happened on a day is reported that day and the next ones.
 
 "Now" is `Query.now` when given (tests, evaluations, "as if asked on"), else the newest
 publication date in the library, but never later than today: a library is read as of its own
@@ -26,6 +33,7 @@ from assistant.retrieve.when import at_event, read_when
 from assistant.store.lexical import terms
 from assistant.store.library import Library
 
+REPORTING_LAG = dt.timedelta(days=2)  # news of a day is published that day and the next two
 RELEVANT_SHARE = 0.5  # "latest": hits scoring at least this share of the best are re-ordered
 EVENT_POOL = 50  # chunks searched for an event's words
 
@@ -63,6 +71,30 @@ def newest_first(hits: list[Hit], dates: dict[str, dt.date | None]) -> list[Hit]
     return relevant + rest
 
 
+def _join(note: str | None, more: str) -> str:
+    return f"{note}; {more}" if note else more
+
+
+def filters_dated(query: Query) -> bool:
+    """Whether the user gave a date filter of their own."""
+    return query.filters.date_from is not None or query.filters.date_to is not None
+
+
+def in_window_first(
+    hits: list[Hit], dates: dict[str, dt.date | None], window: TimeWindow
+) -> list[Hit]:
+    """Hits of articles published in the window (with the reporting lag) first, each part in
+    its order: a preference for a month or a year, not a restriction."""
+    first = window.date_from or dt.date.min
+    last = window.date_to + REPORTING_LAG if window.date_to is not None else dt.date.max
+
+    def inside(hit: Hit) -> bool:
+        day = dates.get(hit.chunk.article_id)
+        return day is not None and first <= day <= last
+
+    return [h for h in hits if inside(h)] + [h for h in hits if not inside(h)]
+
+
 class TimeAware:
     """Reads time in the question: narrows the date filters, and orders 'latest' newest first."""
 
@@ -85,18 +117,34 @@ class TimeAware:
             window = window.model_copy(update={"note": f"{window.event}: first reported {day}"})
         if not window.restricts():
             return query, window
+        if not window.strict:
+            if filters_dated(query):
+                note = "your date filter wins"
+                return query, window.model_copy(update={"applied": False, "note": note})
+            return query, window  # a preference: applied after retrieval, in `process`
         filters = query.filters
-        if filters.date_from is not None or filters.date_to is not None:
+        if filters_dated(query):
             note = "your date filter wins"
             return query, window.model_copy(update={"applied": False, "note": note})
-        narrowed = filters.model_copy(
-            update={"date_from": window.date_from, "date_to": window.date_to}
-        )
+        last = window.date_to
+        if window.date_from is not None and last is not None and last < now:
+            last = min(now, last + REPORTING_LAG)  # a period, not a bound: its reports count
+            window = window.model_copy(
+                update={"note": _join(window.note, f"reports up to {last} included")}
+            )
+        narrowed = filters.model_copy(update={"date_from": window.date_from, "date_to": last})
         return query.model_copy(update={"filters": narrowed}), window
 
     def process(self, search: Search, hits: list[Hit], k: int) -> list[Hit]:
-        if search.window is None or not search.window.newest_first:
+        window = search.window
+        if window is None or not window.applied:
+            return hits
+        preferred = window.restricts() and not window.strict
+        if not (window.newest_first or preferred):
             return hits
         ids = list(dict.fromkeys(h.chunk.article_id for h in hits))
         stored = self.library.catalog.get_many(self.library.name, ids)
-        return newest_first(hits, {aid: s.article.date for aid, s in stored.items()})
+        dates = {aid: s.article.date for aid, s in stored.items()}
+        if preferred:
+            hits = in_window_first(hits, dates, window)
+        return newest_first(hits, dates) if window.newest_first else hits

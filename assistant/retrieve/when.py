@@ -14,9 +14,17 @@ True
 >>> read_when("Who won the match?", now) is None
 True
 
-Weeks start on Monday. A month, weekday or day without a year is the latest one not after
-`now` ("in December", asked in February 2026, is December 2025). Windows are on publication
-dates: "in January" finds articles published in January, not articles about January.
+"This week" is the seven days up to `now`; "last week" the Monday-to-Sunday week before this
+one's Monday. A month or weekday without a year is the latest one not after `now` ("in
+December", asked in February 2026, is December 2025); "on" a day and month without a year is
+the nearest one ("on February 8" asked on 30 January is ahead), "since" or "before" one the
+latest. Windows are on publication dates. A month or longer ("in January", "last year") is a
+preference, not a restriction (`TimeWindow.strict` False): its articles first, others may
+follow, since January's events are reported in February too. "This year's Games" is no window.
+
+Only the asking sentence is read: in "Jesse Jackson died this week. Which office did he run
+for?" the time belongs to the context, and the answer may be in any article. A window that ended over a year ago ("in 1980", "50 years ago":
+history, told by today's articles) or starts after `now` (an event to come) is not read as one.
 """
 
 from __future__ import annotations
@@ -92,9 +100,7 @@ def at_event(window: TimeWindow, day: dt.date) -> TimeWindow:
         return window.model_copy(update={"date_to": day - dt.timedelta(days=1)})
     if window.relation == "until":
         return window.model_copy(update={"date_to": day})
-    if window.relation == "after":
-        return window.model_copy(update={"date_from": day + dt.timedelta(days=1)})
-    return window.model_copy(update={"date_from": day})
+    return window.model_copy(update={"date_from": day})  # "after": its own day's news too
 
 
 # --- calendar arithmetic ------------------------------------------------------------------------
@@ -184,14 +190,14 @@ _RELATIVE = re.compile(
     rf"\b(?P<rel>since|before|after|until|till|by|prior\s+to|earlier\s+than|later\s+than|"
     rf"as\s+of|on|in|during|from|over|at)\s+"
     r"(?:(?P<part>(?:the\s+)?(?:start|beginning|end|middle)\s+of|early|late|mid-?)\s*)?"
-    rf"(?P<when>{_WHEN})\b",
+    rf"(?P<when>{_WHEN})\b(?!['’]s\b)",
     re.IGNORECASE,
 )
 _BARE = re.compile(
     r"\b(?P<when>today|yesterday|tonight|this\s+morning|this\s+evening|"
     r"(?:this|last|past|previous)\s+(?:week(?:end)?|month|year)|"
     rf"last\s+{_WEEKDAY}|"
-    rf"{_COUNT}\s+{_UNIT}\s+ago|earlier\s+this\s+(?:week|month|year))\b",
+    rf"{_COUNT}\s+{_UNIT}\s+ago|earlier\s+this\s+(?:week|month|year))\b(?!['’]s\b)",
     re.IGNORECASE,
 )
 _EVENT = re.compile(
@@ -203,6 +209,7 @@ _EVENT = re.compile(
 )
 # "named after the founder", "looked after the children": not time.
 _NOT_TIME_BEFORE = re.compile(
+    r"\bhow\s+(?:long|soon|quickly|many\s+\w+|much\s+time)\s*$|"
     r"\b(?:named|called|look(?:s|ed|ing)?|go(?:es|ne)?|went|chas(?:e|es|ed|ing)|seek(?:s|ing)?|"
     r"sought|came|come|comes|appear(?:s|ed|ing)?|testif(?:y|ies|ied|ying)|brought|bring|"
     r"stand(?:s|ing)?|stood|put|lie|lay)\s*$",
@@ -234,8 +241,11 @@ def _span(unit: str, n: int, now: dt.date) -> dt.date:
     return _safe_day(now.year - n, now.month, now.day) or dt.date(now.year - n, now.month, 28)
 
 
-def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.date] | None:
-    """The first and last day of the point or period `_WHEN` matched."""
+def _period(
+    groups: dict[str, str | None], now: dt.date, ahead: bool = False
+) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the point or period `_WHEN` matched; a day and month without
+    a year is the latest one not after `now`, or with `ahead` the nearest one."""
     if groups.get("nth"):
         month = MONTHS[str(groups["mw"]).lower().rstrip(".")]
         year = int(str(groups["yw"])) if groups.get("yw") else _latest_month(month, now)
@@ -254,9 +264,12 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
             number = int(re.sub(r"\D", "", str(groups[d])))
             if groups.get(y):
                 year = int(str(groups[y]))
-            else:  # the latest such day not after now
-                guess = _safe_day(now.year, month, number)
-                year = now.year - 1 if guess is not None and guess > now else now.year
+            else:  # the nearest such day: "on February 8" asked on 30 January is ahead
+                candidates = [_safe_day(now.year + shift, month, number) for shift in (-1, 0, 1)]
+                options = [c for c in candidates if c is not None and (ahead or c <= now)]
+                if not options:
+                    return None
+                year = min(options, key=lambda c: (abs((c - now).days), c > now)).year
             found = _safe_day(year, month, number)
             return (found, found) if found else None
     if groups.get("m3"):
@@ -284,7 +297,7 @@ def _period(groups: dict[str, str | None], now: dt.date) -> tuple[dt.date, dt.da
             which = "this"
         back = 0 if which == "this" else 1
         if span == "week":
-            if which == "past":
+            if which in ("past", "this"):  # "this week" on a Monday still means the last days
                 return now - dt.timedelta(days=6), now
             start = week_start(now) - dt.timedelta(weeks=back)
             return start, start + dt.timedelta(days=6)
@@ -339,7 +352,8 @@ def _clip(window: TimeWindow, now: dt.date) -> TimeWindow:
 
 
 def _relative(match: re.Match[str], now: dt.date) -> TimeWindow | None:
-    period = _period(match.groupdict(), now)
+    ahead = match.group("rel").lower() in ("on", "in", "at", "over", "during")
+    period = _period(match.groupdict(), now, ahead)
     if period is None:
         return None
     first, last = period
@@ -392,6 +406,8 @@ def _read_dates(question: str, now: dt.date) -> TimeWindow | None:
     if bare is not None:
         text = " ".join(bare.group("when").lower().split())
         phrase = " ".join(bare.group(0).split())
+        if text == "earlier this week":  # since this week's Monday
+            return TimeWindow(phrase=phrase, date_from=week_start(now), date_to=now)
         if text.startswith("earlier this "):
             text = text.removeprefix("earlier ")
         period = _read_point(text, now, phrase)
@@ -445,6 +461,18 @@ def _read_event(question: str) -> TimeWindow | None:
     return None
 
 
+HISTORY = dt.timedelta(days=366)
+
+
+def _about_publication(window: TimeWindow, now: dt.date) -> bool:
+    """Whether a window can be one of publication dates: not one that ended over a year ago
+    ("in 1980", "50 years ago": the question is about history, told by today's articles),
+    nor one that starts after now ("on February 8", asked before it: an event to come)."""
+    if window.date_to is not None and window.date_to < now - HISTORY:
+        return False
+    return window.date_from is None or window.date_from <= now
+
+
 def read_when(question: str, now: dt.date) -> TimeWindow | None:
     """The time window a question asks for, read against the day `now`; None if it names none.
 
@@ -462,10 +490,33 @@ def read_when(question: str, now: dt.date) -> TimeWindow | None:
     return window.model_copy(update={"now": now}) if window is not None else None
 
 
+LONG_PERIOD = 27  # days: a period this long is a preference, not a restriction
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z])")
+
+
+def asking_sentence(question: str) -> str:
+    """The sentence of a question that asks: the last one with a '?', else the last one.
+
+    >>> asking_sentence("Jackson died this week. Which office did he run for?")
+    'Which office did he run for?'
+    """
+    parts = [p.strip() for p in _SENTENCE_END.split(" ".join(question.split())) if p.strip()]
+    asking = [p for p in parts if p.endswith("?")]
+    return (asking or parts or [question])[-1]
+
+
 def _read(question: str, now: dt.date) -> TimeWindow | None:
-    text = " ".join(question.split())
+    text = asking_sentence(question)
     latest = _LATEST.search(text)
-    window = _read_dates(text, now) or _read_event(text)
+    window = _read_dates(text, now)
+    if window is not None and not _about_publication(window, now):
+        window = None
+    first, last = (window.date_from, window.date_to) if window else (None, None)
+    if window is not None and first and last and (last - first).days >= LONG_PERIOD:
+        window = window.model_copy(update={"strict": False})
+    window = window or _read_event(text)
     if latest is not None:
         word = latest.group(0).lower()
         if word in ("still", "now", "current") and window is None:
