@@ -18,6 +18,7 @@ from assistant.cli import main
 from assistant.config import Settings
 from assistant.llm import OpenAIChat
 from assistant.models import Answer
+from assistant.query import Query
 
 ARTICLES = {
     "quake-1": (
@@ -259,3 +260,21 @@ def test_a_past_day_admits_the_next_days_reports(assistant: Assistant) -> None:
     assert answer.window is not None and answer.window.span() == "2026-02-01"
     assert answer.window.note == "reports up to 2026-02-03 included"
     assert dates_of(answer) == {dt.date(2026, 2, 1), dt.date(2026, 2, 3)}
+
+
+def test_an_eval_case_is_asked_on_its_own_day(assistant: Assistant, tmp_path: Path) -> None:
+    from assistant.evaluation.datasets import load_dataset
+    from assistant.evaluation.runner import run_dataset
+
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "name: when\ncases:\n"
+        "  - id: strikes\n"
+        "    question: How many missiles did Russia launch yesterday?\n"
+        "    facts: [['55']]\n"
+        "    asked: 2026-01-29\n",
+        encoding="utf-8",
+    )
+    query = Query(engine="extractive", min_confidence=0.0)
+    report = run_dataset(assistant, load_dataset(cases), library="news", query=query)
+    assert report.cases[0].correct, report.cases[0].reasons  # without `asked`: 2 February
