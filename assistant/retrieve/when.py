@@ -22,9 +22,10 @@ latest. Windows are on publication dates. A month or longer ("in January", "last
 preference, not a restriction (`TimeWindow.strict` False): its articles first, others may
 follow, since January's events are reported in February too. "This year's Games" is no window.
 
-Only the asking sentence is read: in "Jesse Jackson died this week. Which office did he run
-for?" the time belongs to the context, and the answer may be in any article. A window that ended over a year ago ("in 1980", "50 years ago":
-history, told by today's articles) or starts after `now` (an event to come) is not read as one.
+A window that ended over a year ago ("in 1980", "50 years ago": history, told by today's
+articles) or starts after `now` (an event to come) is not read as one. Only the asking sentence
+is read: in "Jesse Jackson died this week. Which office did he run for?" the time belongs to
+the context, and the answer may be in any article.
 """
 
 from __future__ import annotations
