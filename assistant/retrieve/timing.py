@@ -29,7 +29,7 @@ from assistant.models import Hit, TimeWindow
 from assistant.parts import Parts
 from assistant.query import Query
 from assistant.retrieve.base import Search
-from assistant.retrieve.when import at_event, read_when
+from assistant.retrieve.when import at_event, mentions_time, read_when
 from assistant.store.lexical import terms
 from assistant.store.library import Library
 
@@ -40,8 +40,7 @@ EVENT_POOL = 50  # chunks searched for an event's words
 
 def library_now(library: Library, today: dt.date) -> dt.date:
     """The newest publication date in the library, not after `today` (`today` when undated)."""
-    dates = [a.date for a in library.articles() if a.date is not None and a.date <= today]
-    return max(dates, default=today)
+    return library.catalog.newest_date(library.name, today) or today
 
 
 def event_date(library: Library, event: str, scope: list[str] | None = None) -> dt.date | None:
@@ -104,6 +103,8 @@ class TimeAware:
 
     def narrow(self, text: str, query: Query) -> tuple[Query, TimeWindow | None]:
         """The query with the question's window applied to its filters, and the window."""
+        if not mentions_time(text):
+            return query, None
         now = query.now or library_now(self.library, self.today())
         window = read_when(text, now)
         if window is None:

@@ -462,6 +462,17 @@ def _read_event(question: str) -> TimeWindow | None:
     return None
 
 
+def mentions_time(question: str) -> bool:
+    """Whether the asking sentence has anything `read_when` might read (cheap: no `now`).
+
+    >>> mentions_time("Who won?"), mentions_time("Who won on Sunday?")
+    (False, True)
+    """
+    text = asking_sentence(question)
+    patterns = (_LATEST, _LAST_N, _BETWEEN, _RELATIVE, _BARE, _EVENT)
+    return any(p.search(text) is not None for p in patterns)
+
+
 HISTORY = dt.timedelta(days=366)
 
 
