@@ -582,6 +582,8 @@ def print_sources(answer: Answer, *, show_draft: bool = False) -> None:
     from rich.text import Text
 
     console = _console()
+    if answer.window is not None:
+        console.print(Text(f"dates: {answer.window.describe()}", style="cyan"))
     if answer.fallback:
         console.print(Text(f"note: {answer.fallback}", style="yellow"))
     if answer.confidence is not None:

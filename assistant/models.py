@@ -288,6 +288,76 @@ class LibraryInfo(BaseModel):
     created_at: dt.datetime | None = None
 
 
+class TimeWindow(BaseModel):
+    """The dates a question's time expression asks for ("since Monday", "latest", "before the
+    talks"), as read by assistant/retrieve/when.py and applied by retrieval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phrase: str = Field(description="the words of the question it was read from")
+    date_from: dt.date | None = Field(None, description="first publication day allowed")
+    date_to: dt.date | None = Field(None, description="last publication day allowed")
+    newest_first: bool = Field(False, description="'latest', 'most recent': newer sources lead")
+    event: str | None = Field(
+        None, description="'the talks' in 'before the talks': dated by the library's articles"
+    )
+    relation: Literal["before", "after", "since", "until"] | None = Field(
+        None, description="how the window relates to the event"
+    )
+    now: dt.date | None = Field(None, description="the day 'today' and 'this week' were read at")
+    strict: bool = Field(
+        True,
+        description="False for a month or longer ('in January', 'last year'): sources of the "
+        "period come first, others may follow (events of January are reported in February too)",
+    )
+    applied: bool = Field(
+        True, description="False when an explicit date filter won or the event had no date"
+    )
+    note: str | None = Field(None, description="why it was not applied, or what it found")
+
+    def span(self) -> str:
+        """The dates as text: '2026-02-02 to 2026-02-05', '2026-02-02 onwards', 'until ...'."""
+        a, b = self.date_from, self.date_to
+        if a and b:
+            return a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}"
+        if a:
+            return f"{a.isoformat()} onwards"
+        if b:
+            return f"until {b.isoformat()}"
+        return "newest first" if self.newest_first else "any date"
+
+    def restricts(self) -> bool:
+        """True when it limits publication dates (not only their order)."""
+        return self.date_from is not None or self.date_to is not None
+
+    def describe(self) -> str:
+        """One line for people, e.g. 'since Monday: 2026-02-02 onwards (newest first)'."""
+        text = f"{self.phrase!r}: {self.span()}"
+        if self.restricts() and not self.strict:
+            text += " first"
+        if self.newest_first and self.restricts():
+            text += ", newest first"
+        if not self.applied:
+            text += " -- not applied"
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+
+class Superseded(BaseModel):
+    """Two cited sources that give different values for one fact: the newer one leads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    newer: int = Field(description="the [n] of the newer source, whose value leads")
+    newer_date: dt.date
+    newer_value: str = Field(description="e.g. '71', as written")
+    older: int = Field(description="the [n] of the older source, shown as earlier")
+    older_date: dt.date
+    older_value: str
+    older_quote: str = Field(description="the older source's sentence, verbatim")
+
+
 NO_ANSWER = "The articles do not contain the answer to this question."
 
 
@@ -313,6 +383,11 @@ class Citation(BaseModel):
         description="the claim checker's verdict on the answer sentence against this source",
     )
     reason: str = Field("", description="why, e.g. '17 is not in [1], which says 71'")
+    dates: dict[str, dt.date] = Field(
+        default_factory=dict,
+        description="relative dates in the quote and the day they meant when it was published, "
+        "e.g. {'on Tuesday': 2026-02-03}",
+    )
 
 
 class FlagKind(StrEnum):
@@ -388,6 +463,15 @@ class Answer(BaseModel):
     )
     draft: str | None = Field(
         None, description="the engine's own reply when the check changed or replaced it"
+    )
+    window: TimeWindow | None = Field(
+        None, description="the dates the question's time expression restricted retrieval to"
+    )
+    as_of: dt.date | None = Field(
+        None, description="the date of the source the changing figures come from ('as of')"
+    )
+    superseded: list[Superseded] = Field(
+        default_factory=list, description="older values of the same fact, shown as earlier"
     )
 
     @property

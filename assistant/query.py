@@ -7,7 +7,7 @@ names its command-line flag, so the CLI's options are generated from these model
 >>> Query(k=8, engine="extractive").k
 8
 >>> Query(mmr=0.7).postprocessors()
-['mmr']
+['when', 'mmr']
 """
 
 from __future__ import annotations
@@ -184,14 +184,28 @@ class Query(Options):
         "an LLM reply with no valid citation or a contradicted claim: replace it by the offline "
         "answer, refuse, or show it flagged (default: $ASSISTANT_UNVERIFIED, else replace)",
     )
+    when: Literal["auto", "off"] = option(
+        "auto",
+        "read time in the question ('latest', 'this week', 'since Monday', 'before the talks') "
+        "as a date window on retrieval (auto), or ignore it (off)",
+    )
+    now: dt.date | None = option(
+        None,
+        "the day 'today' and 'this week' are read against (default: the library's newest "
+        "article date, never after today)",
+        metavar="YYYY-MM-DD",
+    )
     filters: Filters = Field(default_factory=Filters, description="which articles may answer")
     history: list[Turn] = Field(
         default_factory=list, description="earlier turns: a follow-up is read in their context"
     )
 
     def postprocessors(self) -> list[str]:
-        """Post-processor names to run, in order: the explicit ones, then mmr and recency."""
+        """Post-processor names to run, in order: `when` (unless off), the explicit ones, then
+        mmr and recency."""
         names = list(self.postprocess)
+        if self.when == "auto" and "when" not in names:
+            names.insert(0, "when")
         if self.mmr is not None and "mmr" not in names:
             names.append("mmr")
         if self.recency is not None and "recency" not in names:
@@ -244,6 +258,8 @@ class QueryOptions(TypedDict, total=False):
     recency: float | None
     min_confidence: float | None
     unverified: Literal["replace", "refuse", "flag"] | None
+    when: Literal["auto", "off"]
+    now: dt.date | None
     filters: Filters | dict[str, Any]
     history: list[Turn]
 

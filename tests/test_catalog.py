@@ -315,6 +315,9 @@ def test_filters_are_evaluated_by_the_catalog(catalog: Catalog) -> None:
     assert ids(date_from=dt.date(2026, 1, 15)) == ["b"]
     assert ids(date_to=dt.date(2026, 1, 31)) == ["a"]
     assert ids(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 12, 31)) == ["a", "b"]
+    assert catalog.newest_date(LIB, dt.date(2026, 12, 31)) == dt.date(2026, 2, 1)
+    assert catalog.newest_date(LIB, dt.date(2026, 1, 31)) == dt.date(2026, 1, 10)
+    assert catalog.newest_date(LIB, dt.date(2025, 1, 1)) is None
     assert ids(article_ids=["a", "c", "zzz"]) == ["a", "c"] and ids(article_ids=[]) == []
     assert ids(article_ids=["a", "b"], title="trade", date_from=dt.date(2026, 1, 1)) == []
 

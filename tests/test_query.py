@@ -68,6 +68,10 @@ def test_every_query_option_is_on_the_command_line() -> None:
             "2026-01-01",
             "--until",
             "2026-02-01",
+            "--when",
+            "off",
+            "--now",
+            "2026-02-05",
         ]
     )
     query = options_from(args, Query)
@@ -81,6 +85,8 @@ def test_every_query_option_is_on_the_command_line() -> None:
         mmr=0.5,
         recency=7,
         min_confidence=0.4,
+        when="off",
+        now="2026-02-05",  # type: ignore[arg-type]
         filters=Filters(
             article_ids=["a", "b"],
             source="bbc",
@@ -89,7 +95,8 @@ def test_every_query_option_is_on_the_command_line() -> None:
             date_to="2026-02-01",  # type: ignore[arg-type]
         ),
     )
-    assert query.postprocessors() == ["recency", "mmr"]
+    assert query.postprocessors() == ["recency", "mmr"]  # `--when off`: no time window
+    assert Query(mmr=0.5).postprocessors() == ["when", "mmr"]
 
 
 def test_summary_options_on_the_command_line() -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "check_claim",
     "check_sentence",
     "evidence_from_text",
+    "has_figure",
     "split_claims",
 ]
 
@@ -1958,6 +1959,12 @@ def check_sentence(
         pool = [e for e in evidence if e.number in own] if own else list(evidence)
         checks.append(check_claim(claim, pool or evidence, answer_date=answer_date))
     return checks
+
+
+def has_figure(text: str) -> bool:
+    """Whether a text states a number or quantity the claim checker compares ("71 missiles",
+    "seventy-one", "$4bn", "3.5%")."""
+    return bool(_FIGURES.search(text)) and bool(_analyse(_MARKER.sub("", text), None).quantities)
 
 
 def evidence_from_text(number: int, text: str, date: dt.date | None = None) -> list[Evidence]:

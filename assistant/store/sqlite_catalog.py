@@ -476,6 +476,15 @@ class SqliteCatalog:
             params.append(where.date_to.isoformat())
         return [str(r[0]) for r in self._rows(" ".join(sql), params)]
 
+    def newest_date(self, library: str, until: dt.date) -> dt.date | None:
+        """The latest publication date not after `until` in a library (None: no dated article)."""
+        rows = self._rows(
+            "SELECT max(date) FROM articles WHERE library = ? AND date <= ?",
+            (library, until.isoformat()),
+        )
+        value = rows[0][0] if rows else None
+        return dt.date.fromisoformat(str(value)) if value else None
+
     # Chunks
 
     def chunks(self, library: str, article_id: str) -> list[Chunk]:

@@ -161,6 +161,8 @@ def answer_markdown(answer: Answer) -> str:
     else:
         parts.append(flagged_text(answer))
         parts.extend(flag_notes(answer))
+    if answer.window is not None:
+        parts.append(f"> 🗓 Dates: {chat_text(answer.window.describe())}")
     if answer.fallback:
         parts.append(f"> ⚠ {chat_text(answer.fallback)}")
     if answer.verification:
@@ -288,6 +290,8 @@ def _answer_heading(answer: Answer) -> list[str]:
     if answer.standalone_question:
         parts.append(f" (read as “{escape_html(answer.standalone_question)}”)")
     parts.append("</div>")
+    if answer.window is not None:
+        parts.append(f'<div class="aa-note">Dates: {escape_html(answer.window.describe())}</div>')
     if answer.fallback:
         parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
     if answer.confidence is not None:
