@@ -117,19 +117,24 @@ def grow(base: Path, home: Path, size: int) -> None:
     if (home / "grown.json").is_file():
         return
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(base, home, ignore=shutil.ignore_patterns("chroma.sock", "chroma.lock"))
+    # Start from the largest smaller library already grown (its copies are made the same way).
+    smaller = [
+        p
+        for p in home.parent.glob("size-*")
+        if (p / "grown.json").is_file() and int(p.name.split("-")[1]) < size
+    ]
+    start = max(smaller, key=lambda p: int(p.name.split("-")[1]), default=base)
+    shutil.copytree(start, home, ignore=shutil.ignore_patterns("chroma.sock", "chroma.lock"))
+    (home / "grown.json").unlink(missing_ok=True)
     assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
     library = assistant.library()
-    originals = [
-        library.catalog.get(library.name, s.article.id) for s in library.catalog.all(library.name)
-    ]
-    chunks_of = {
-        s.article.id: library.catalog.chunks(library.name, s.article.id) for s in originals if s
-    }
+    real = Assistant(Settings(home=base, _env_file=None)).library()  # type: ignore[call-arg]
+    originals = [real.catalog.get(real.name, s.article.id) for s in real.catalog.all(real.name)]
+    chunks_of = {s.article.id: real.catalog.chunks(real.name, s.article.id) for s in originals if s}
     every = [c.id for chunks in chunks_of.values() for c in chunks]
     vectors: dict[str, np.ndarray] = {}
     for first in range(0, len(every), 2000):
-        vectors.update(library.store.vectors(every[first : first + 2000]))
+        vectors.update(real.store.vectors(every[first : first + 2000]))
     rng = np.random.default_rng(7)
     have = library.stats()[1]
     copy = 0
@@ -153,16 +158,17 @@ def grow(base: Path, home: Path, size: int) -> None:
             if full is None or have >= size:
                 continue
             chunks = chunks_of[full.article.id]
-            new_id = f"{full.article.id}~{copy}"
+            tag = f"{size}.{copy}"  # unique per grown size: a larger one starts from a smaller
+            new_id = f"{full.article.id}~{tag}"
             moved = [
-                c.model_copy(update={"id": sha256_hex(c.id, str(copy)), "article_id": new_id})
+                c.model_copy(update={"id": sha256_hex(c.id, tag), "article_id": new_id})
                 for c in chunks
             ]
             for original in chunks:
                 noisy = vectors[original.id] + rng.normal(0, 0.01, 384).astype(np.float32)
                 batch_vectors.append(noisy / np.linalg.norm(noisy))
             batch_chunks.extend(moved)
-            content = sha256_hex(full.article.content_hash, str(copy))
+            content = sha256_hex(full.article.content_hash, tag)
             article = full.article.model_copy(update={"id": new_id, "content_hash": content})
             stored = StoredArticle(
                 article=article, chunk_ids=[c.id for c in moved], chunker=full.chunker
