@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,18 +137,24 @@ def grow(base: Path, home: Path, size: int) -> None:
     for first in range(0, len(every), 2000):
         vectors.update(real.store.vectors(every[first : first + 2000]))
     rng = np.random.default_rng(7)
+    pool = ThreadPoolExecutor(max_workers=1)
     have = library.stats()[1]
     copy = 0
     batch_chunks: list[Chunk] = []
     batch_vectors: list[np.ndarray] = []
     rows: list[tuple[StoredArticle, list[Chunk]]] = []
 
+    def restore(batch: list[tuple[StoredArticle, list[Chunk]]]) -> None:
+        with library.catalog.transaction():  # type: ignore[attr-defined]
+            for row, moved in batch:
+                library.catalog.restore(library.name, row, moved)
+
     def flush() -> None:
         if batch_chunks:
+            # The catalog's rows are written in a worker thread while chroma takes the vectors.
+            pending = pool.submit(restore, list(rows))
             library.store.add(batch_chunks, np.stack(batch_vectors).astype(np.float32))
-            with library.catalog.transaction():  # type: ignore[attr-defined]
-                for row, moved in rows:
-                    library.catalog.restore(library.name, row, moved)
+            pending.result()
         batch_chunks.clear()
         batch_vectors.clear()
         rows.clear()
