@@ -12,6 +12,7 @@ The CLI and the UI call this and nothing below it.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,15 +33,25 @@ from assistant.logs import configure_logging
 from assistant.models import (
     Answer,
     Article,
+    Briefing,
     Chunk,
     IngestReport,
     LibraryInfo,
     PollReport,
+    Story,
     Summary,
     Turn,
 )
 from assistant.parts import Parts
-from assistant.query import Query, QueryOptions, SummaryOptions, SummaryRequest, describe
+from assistant.query import (
+    BriefOptions,
+    BriefRequest,
+    Query,
+    QueryOptions,
+    SummaryOptions,
+    SummaryRequest,
+    describe,
+)
 from assistant.registry import load_plugins
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import Catalog
@@ -56,6 +67,8 @@ from assistant.store.transfer import (
     read_manifest,
 )
 from assistant.store.vectors import VectorStore
+from assistant.summarize.briefing import Briefer, LeadWriter, QuotedLead, WrittenLead
+from assistant.summarize.stories import choose_stories, library_stories
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
 from assistant.tokens import Tokenizer, default_tokenizer
 from assistant.watch import Watcher
@@ -428,6 +441,74 @@ class Assistant:
         """Like `summarize`, but yields text as it is produced, then the final Summary."""
         request = _summary_request(request, ids, options)
         return self.summarizer(request).stream(request)
+
+    # Stories and briefings
+
+    def stories(self, since: dt.date | None = None, library: str | None = None) -> list[Story]:
+        """The library's articles grouped by event (near-duplicates, rewrites, follow-ups),
+        newest story first; `since` keeps the articles dated on or after that day.
+
+        >>> [s.size for s in Assistant().stories()]
+        [1, 1, 1, 1]
+        """
+        return library_stories(self.library(library, must_exist=True), since)
+
+    def briefer(self, request: BriefRequest | None = None) -> Briefer:
+        """The briefer a request asks for: its library, and who writes "what happened"."""
+        request = request or BriefRequest()
+        parts = self.parts(request.library, request.model)
+        name = self.engine_name(request.engine)
+        writer: LeadWriter
+        if name == "extractive":
+            writer = QuotedLead(parts.library)
+        elif name == "openai":
+            writer = WrittenLead(parts)
+        else:
+            raise ConfigError(
+                f"briefings are written by the 'extractive' or 'openai' engine, not {name!r}"
+            )
+        return Briefer(parts.library, writer)
+
+    def brief(
+        self, request: BriefRequest | None = None, **options: Unpack[BriefOptions]
+    ) -> Briefing:
+        """A cited briefing of the largest stories (or of one story): what happened, who said
+        what, and a "Sources differ" line where the articles give different numbers, dates or
+        names for the same fact, both sides cited.
+
+        >>> briefing = Assistant().brief(limit=1)
+        >>> briefing.stories[0].summary.text.startswith("What happened:")
+        True
+        """
+        values: dict[str, Any] = dict(request.model_dump(exclude_unset=True)) if request else {}
+        request = BriefRequest.build({**values, **options})
+        started = time.perf_counter()
+        library = self.library(request.library, must_exist=True)
+        if library.stats()[0] == 0:
+            raise NotFoundError(
+                f"library {library.name!r} is empty: add articles first with "
+                "`assistant ingest PATH|URL`"
+            )
+        stories = library_stories(library, request.since)
+        if not stories:
+            raise NotFoundError(
+                f"no article of library {library.name!r} is dated on or after {request.since}"
+            )
+        chosen = choose_stories(stories, request.limit, request.story, library.resolve)
+        briefer = self.briefer(request)
+        grouped = time.perf_counter() - started
+        sections = [briefer.section(story) for story in chosen]
+        return Briefing(
+            stories=sections,
+            engine=briefer.writer.name,
+            model=sections[0].summary.model if sections else None,
+            since=request.since,
+            n_stories=len(stories),
+            timings={
+                "stories": round(grouped, 4),
+                "total": round(time.perf_counter() - started, 4),
+            },
+        )
 
     def warm_up(self, library: str | None = None) -> tuple[int, int]:
         """Load what the first question would: the embedder, the vector index, the keyword

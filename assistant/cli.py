@@ -37,6 +37,9 @@ EXAMPLES = """examples:
   assistant summarize samples/russia-ukraine-strikes --length short
   assistant summarize --all --format bullets
   assistant summarize --topic "heating cuts" --length long
+  assistant stories --since 2026-01-01
+  assistant brief --since 2026-01-01 --limit 3
+  assistant brief --story 3d3224f8
   assistant docs list
   assistant docs show samples/russia
   assistant docs rm samples/russia
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_docs,
         _add_eval,
         _add_summarize,
+        _add_stories,
         _add_ui,
     ):
         add(sub, shared)
@@ -282,6 +286,37 @@ def _add_summarize(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shar
     summarize.set_defaults(run=cmd_summarize)
 
 
+def _add_stories(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
+    """assistant stories, assistant brief: options from BriefRequest."""
+    from assistant.query import BriefRequest
+
+    stories = sub.add_parser(
+        "stories",
+        parents=[shared.verbose],
+        help="list the library's stories: articles about the same event, with their outlets",
+        description="Group the articles about the same event (near-duplicates, rewrites of one "
+        "wire copy, follow-ups) by their lead's meaning, shared names and dates. Stories of two "
+        "or more articles are listed, newest first; --all adds the single-article ones.",
+    )
+    add_options(stories, BriefRequest, skip={"engine", "model", "story", "limit"})
+    stories.add_argument("--all", action="store_true", help="list single-article stories too")
+    stories.add_argument("--json", action="store_true", help="print the stories as JSON")
+    stories.set_defaults(run=cmd_stories)
+
+    brief = sub.add_parser(
+        "brief",
+        parents=[shared.verbose],
+        help="a cited briefing per story: what happened, who said what, where sources differ",
+        description="Brief the largest stories (or one, --story): what happened, quoted "
+        "attributed sentences, and a 'Sources differ' line wherever the articles give different "
+        "numbers, dates or names for the same fact, both sides cited. Offline every sentence is "
+        "quoted; with an LLM it writes 'what happened' and its citations are checked.",
+    )
+    add_options(brief, BriefRequest)
+    brief.add_argument("--json", action="store_true", help="print the whole briefing as JSON")
+    brief.set_defaults(run=cmd_brief)
+
+
 def _add_ui(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> None:
     """assistant demo, assistant ui."""
     demo = sub.add_parser(
@@ -320,12 +355,12 @@ def _add_ui(sub: _SubParsersAction[argparse.ArgumentParser], shared: Shared) -> 
 
 def _choices(name: str, model: type[BaseModel]) -> list[str]:
     from assistant.answer.engines import ENGINES
-    from assistant.query import SummaryRequest
+    from assistant.query import BriefRequest, SummaryRequest
     from assistant.retrieve.base import POSTPROCESSORS, RETRIEVERS
     from assistant.summarize.summarizer import SUMMARIZERS
 
     if name == "engines":
-        engines = SUMMARIZERS if issubclass(model, SummaryRequest) else ENGINES
+        engines = SUMMARIZERS if issubclass(model, SummaryRequest | BriefRequest) else ENGINES
         return ["auto", *engines.names()]
     if name == "retrievers":
         return RETRIEVERS.names()
@@ -547,6 +582,8 @@ def print_sources(answer: Answer, *, show_draft: bool = False) -> None:
     from rich.text import Text
 
     console = _console()
+    if answer.window is not None:
+        console.print(Text(f"dates: {answer.window.describe()}", style="cyan"))
     if answer.fallback:
         console.print(Text(f"note: {answer.fallback}", style="yellow"))
     if answer.confidence is not None:
@@ -853,6 +890,84 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     summary = _print_stream(parts, Summary, as_json=args.json)
     if not args.json:
         print_cited(summary.sources, summary.citations, summary.flags)
+    return 0
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    from assistant.query import BriefRequest
+
+    request = options_from(args, BriefRequest)
+    stories = _assistant(args).stories(since=request.since, library=request.library)
+    shown = stories if args.all else [s for s in stories if s.size > 1]
+    if args.json:
+        print(json.dumps([s.model_dump(mode="json") for s in shown], indent=2))
+        return 0
+    table = Table()
+    for column in ("id", "articles", "dates", "outlets", "title"):
+        table.add_column(
+            column, overflow="fold", justify="right" if column == "articles" else "left"
+        )
+    for story in shown:
+        table.add_row(
+            story.id,
+            str(story.size),
+            _dates(story.first_date, story.last_date),
+            Text(", ".join(story.outlets[:3]) + (" …" if len(story.outlets) > 3 else "")),
+            Text(story.title),
+        )
+    console = _console()
+    console.print(table)
+    single = len([s for s in stories if s.size == 1])
+    note = ""
+    if single and not args.all:
+        note = f" ({single} single-article stories; --all lists them)"
+    console.print(f"{len(shown)} stor{'y' if len(shown) == 1 else 'ies'}{note}")
+    return 0
+
+
+def _dates(first: dt.date | None, last: dt.date | None) -> str:
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} – {last.isoformat()}"
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from assistant.query import BriefRequest
+
+    briefing = _assistant(args).brief(options_from(args, BriefRequest))
+    if args.json:
+        print(briefing.model_dump_json(indent=2))
+        return 0
+    console = _console()
+    for number, section in enumerate(briefing.stories):
+        story = section.story
+        if number:
+            console.print()
+        console.print(Text(f"## {story.title}", style="bold"))
+        where = ", ".join(story.outlets[:3]) or "unknown outlets"
+        console.print(
+            Text(
+                f"story {story.id} · {story.size} article{'s' if story.size != 1 else ''} · "
+                f"{where} · {_dates(story.first_date, story.last_date)}",
+                style="dim",
+            )
+        )
+        print()
+        print(section.summary.text)
+        print_cited(section.summary.sources, section.summary.citations, section.summary.flags)
+    covered = len(briefing.stories)
+    console.print(
+        Text(
+            f"\n{covered} of {briefing.n_stories} stories briefed ({briefing.engine}, "
+            f"{briefing.timings.get('total', 0):.1f}s)",
+            style="dim",
+        )
+    )
     return 0
 
 

@@ -288,6 +288,76 @@ class LibraryInfo(BaseModel):
     created_at: dt.datetime | None = None
 
 
+class TimeWindow(BaseModel):
+    """The dates a question's time expression asks for ("since Monday", "latest", "before the
+    talks"), as read by assistant/retrieve/when.py and applied by retrieval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phrase: str = Field(description="the words of the question it was read from")
+    date_from: dt.date | None = Field(None, description="first publication day allowed")
+    date_to: dt.date | None = Field(None, description="last publication day allowed")
+    newest_first: bool = Field(False, description="'latest', 'most recent': newer sources lead")
+    event: str | None = Field(
+        None, description="'the talks' in 'before the talks': dated by the library's articles"
+    )
+    relation: Literal["before", "after", "since", "until"] | None = Field(
+        None, description="how the window relates to the event"
+    )
+    now: dt.date | None = Field(None, description="the day 'today' and 'this week' were read at")
+    strict: bool = Field(
+        True,
+        description="False for a month or longer ('in January', 'last year'): sources of the "
+        "period come first, others may follow (events of January are reported in February too)",
+    )
+    applied: bool = Field(
+        True, description="False when an explicit date filter won or the event had no date"
+    )
+    note: str | None = Field(None, description="why it was not applied, or what it found")
+
+    def span(self) -> str:
+        """The dates as text: '2026-02-02 to 2026-02-05', '2026-02-02 onwards', 'until ...'."""
+        a, b = self.date_from, self.date_to
+        if a and b:
+            return a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}"
+        if a:
+            return f"{a.isoformat()} onwards"
+        if b:
+            return f"until {b.isoformat()}"
+        return "newest first" if self.newest_first else "any date"
+
+    def restricts(self) -> bool:
+        """True when it limits publication dates (not only their order)."""
+        return self.date_from is not None or self.date_to is not None
+
+    def describe(self) -> str:
+        """One line for people, e.g. 'since Monday: 2026-02-02 onwards (newest first)'."""
+        text = f"{self.phrase!r}: {self.span()}"
+        if self.restricts() and not self.strict:
+            text += " first"
+        if self.newest_first and self.restricts():
+            text += ", newest first"
+        if not self.applied:
+            text += " -- not applied"
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+
+class Superseded(BaseModel):
+    """Two cited sources that give different values for one fact: the newer one leads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    newer: int = Field(description="the [n] of the newer source, whose value leads")
+    newer_date: dt.date
+    newer_value: str = Field(description="e.g. '71', as written")
+    older: int = Field(description="the [n] of the older source, shown as earlier")
+    older_date: dt.date
+    older_value: str
+    older_quote: str = Field(description="the older source's sentence, verbatim")
+
+
 NO_ANSWER = "The articles do not contain the answer to this question."
 
 
@@ -313,6 +383,11 @@ class Citation(BaseModel):
         description="the claim checker's verdict on the answer sentence against this source",
     )
     reason: str = Field("", description="why, e.g. '17 is not in [1], which says 71'")
+    dates: dict[str, dt.date] = Field(
+        default_factory=dict,
+        description="relative dates in the quote and the day they meant when it was published, "
+        "e.g. {'on Tuesday': 2026-02-03}",
+    )
 
 
 class FlagKind(StrEnum):
@@ -389,6 +464,15 @@ class Answer(BaseModel):
     draft: str | None = Field(
         None, description="the engine's own reply when the check changed or replaced it"
     )
+    window: TimeWindow | None = Field(
+        None, description="the dates the question's time expression restricted retrieval to"
+    )
+    as_of: dt.date | None = Field(
+        None, description="the date of the source the changing figures come from ('as of')"
+    )
+    superseded: list[Superseded] = Field(
+        default_factory=list, description="older values of the same fact, shown as earlier"
+    )
 
     @property
     def hits(self) -> list[Hit]:
@@ -449,6 +533,66 @@ class Summary(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     usage: Usage | None = None
     llm_calls: int = Field(0, description="LLM requests made (map calls + reduce calls)")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Story(BaseModel):
+    """Articles about the same event (near-duplicates, rewrites of one wire copy, follow-ups)."""
+
+    id: str = Field(description="short and stable while the story's first article stays")
+    title: str = Field(description="the title of its most central article")
+    article_ids: list[str] = Field(description="oldest first")
+    outlets: list[str] = Field(description="web hosts (or sources) of its articles, most first")
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+
+    @property
+    def size(self) -> int:
+        """How many articles the story holds."""
+        return len(self.article_ids)
+
+
+class Disagreement(BaseModel):
+    """Two articles of a story giving different numbers, dates or names for the same fact."""
+
+    kind: Literal["number", "date", "name"]
+    text: str = Field(description="'Sources differ: 71 missiles [1] vs 17 missiles [2]'")
+    values: tuple[str, str] = Field(description="what each side says, in the order of `text`")
+    citations: list[Citation] = Field(description="the sentence of each side, in order")
+
+
+class StoryBriefing(BaseModel):
+    """One story of a briefing: what happened, who said what, and where the sources differ.
+
+    `summary` is the whole section as a cited summary (its [n] number the story's articles), so
+    it shows like any summary; the three parts are also kept apart.
+    """
+
+    story: Story
+    summary: Summary
+    happened: list[SummarySentence] = Field(default_factory=list)
+    said: list[SummarySentence] = Field(default_factory=list)
+    differences: list[Disagreement] = Field(default_factory=list)
+
+
+class Briefing(BaseModel):
+    """A cited briefing, one section per story."""
+
+    stories: list[StoryBriefing] = Field(default_factory=list)
+    engine: str
+    model: str | None = None
+    since: dt.date | None = None
+    n_stories: int = Field(0, description="stories found (the briefing covers the largest ones)")
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+
+    @property
+    def text(self) -> str:
+        """Every section under its story's title."""
+        return "\n\n".join(
+            f"## {section.story.title}\n\n{section.summary.text}" for section in self.stories
+        )
 
     def __str__(self) -> str:
         return self.text

@@ -7,7 +7,7 @@ names its command-line flag, so the CLI's options are generated from these model
 >>> Query(k=8, engine="extractive").k
 8
 >>> Query(mmr=0.7).postprocessors()
-['mmr']
+['when', 'mmr']
 """
 
 from __future__ import annotations
@@ -184,14 +184,28 @@ class Query(Options):
         "an LLM reply with no valid citation or a contradicted claim: replace it by the offline "
         "answer, refuse, or show it flagged (default: $ASSISTANT_UNVERIFIED, else replace)",
     )
+    when: Literal["auto", "off"] = option(
+        "auto",
+        "read time in the question ('latest', 'this week', 'since Monday', 'before the talks') "
+        "as a date window on retrieval (auto), or ignore it (off)",
+    )
+    now: dt.date | None = option(
+        None,
+        "the day 'today' and 'this week' are read against (default: the library's newest "
+        "article date, never after today)",
+        metavar="YYYY-MM-DD",
+    )
     filters: Filters = Field(default_factory=Filters, description="which articles may answer")
     history: list[Turn] = Field(
         default_factory=list, description="earlier turns: a follow-up is read in their context"
     )
 
     def postprocessors(self) -> list[str]:
-        """Post-processor names to run, in order: the explicit ones, then mmr and recency."""
+        """Post-processor names to run, in order: `when` (unless off), the explicit ones, then
+        mmr and recency."""
         names = list(self.postprocess)
+        if self.when == "auto" and "when" not in names:
+            names.insert(0, "when")
         if self.mmr is not None and "mmr" not in names:
             names.append("mmr")
         if self.recency is not None and "recency" not in names:
@@ -215,6 +229,22 @@ class SummaryRequest(Options):
     format: Format = option("paragraph", "paragraph or bullets")
 
 
+class BriefRequest(Options):
+    """Which stories a briefing covers: one story, or the largest ones (since a day)."""
+
+    since: dt.date | None = option(
+        None, "only articles dated on or after this day", metavar="YYYY-MM-DD"
+    )
+    story: str | None = option(
+        None,
+        "brief only this story: its id from `assistant stories`, or the id of one of its articles",
+        metavar="ID",
+    )
+    limit: int = option(
+        5, "brief the N largest stories (when no --story)", metavar="N", gt=0, le=50
+    )
+
+
 class QueryOptions(TypedDict, total=False):
     """`Query`'s fields as keyword arguments (for typed `ask(question, **options)`)."""
 
@@ -228,6 +258,8 @@ class QueryOptions(TypedDict, total=False):
     recency: float | None
     min_confidence: float | None
     unverified: Literal["replace", "refuse", "flag"] | None
+    when: Literal["auto", "off"]
+    now: dt.date | None
     filters: Filters | dict[str, Any]
     history: list[Turn]
 
@@ -243,3 +275,14 @@ class SummaryOptions(TypedDict, total=False):
     topic: str | None
     length: Length
     format: Format
+
+
+class BriefOptions(TypedDict, total=False):
+    """`BriefRequest`'s fields as keyword arguments (for typed `brief(**options)`)."""
+
+    library: str | None
+    engine: str | None
+    model: str | None
+    since: dt.date | None
+    story: str | None
+    limit: int

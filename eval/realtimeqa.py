@@ -93,6 +93,9 @@ def export(data: Path, out: Path) -> dict[str, dict[str, int]]:
                     "question": question["question_sentence"],
                     "tags": [f"week-{week}", "gold-in-pages" if present else "gold-not-in-pages"],
                 }
+                asked = page_date(question.get("question_date"))
+                if asked:
+                    case["asked"] = asked  # "this week" is read against the question's date
                 if present:
                     case["facts"] = [[gold]]
                     case["articles"] = sorted(set(urls))

@@ -242,6 +242,23 @@ def test_restore_writes_an_article_as_it_was(catalog: Catalog) -> None:
     assert catalog.count(LIB) == (2, 4)
 
 
+def test_recount_sets_the_counters_from_the_rows(catalog: Catalog) -> None:
+    commit(catalog, pending(article("a", HEATING)), pending(article("b", TRADE)))
+    catalog.delete(LIB, "b")
+    zero = "UPDATE libraries SET n_articles = 0, n_chunks = 0"  # as a migration leaves them
+    if isinstance(catalog, SqliteCatalog):
+        catalog._db.execute(zero)
+    else:
+        assert isinstance(catalog, PostgresCatalog)
+        with catalog._pool.connection() as conn:
+            conn.execute(zero)
+    assert catalog.count(LIB) == (0, 0)
+    catalog.recount(LIB)
+    assert catalog.count(LIB) == (1, 2)
+    catalog.recount("never-created")  # nothing to count, nothing raised
+    assert catalog.count("never-created") == (0, 0)
+
+
 # Intents
 
 
@@ -298,6 +315,9 @@ def test_filters_are_evaluated_by_the_catalog(catalog: Catalog) -> None:
     assert ids(date_from=dt.date(2026, 1, 15)) == ["b"]
     assert ids(date_to=dt.date(2026, 1, 31)) == ["a"]
     assert ids(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 12, 31)) == ["a", "b"]
+    assert catalog.newest_date(LIB, dt.date(2026, 12, 31)) == dt.date(2026, 2, 1)
+    assert catalog.newest_date(LIB, dt.date(2026, 1, 31)) == dt.date(2026, 1, 10)
+    assert catalog.newest_date(LIB, dt.date(2025, 1, 1)) is None
     assert ids(article_ids=["a", "c", "zzz"]) == ["a", "c"] and ids(article_ids=[]) == []
     assert ids(article_ids=["a", "b"], title="trade", date_from=dt.date(2026, 1, 1)) == []
 

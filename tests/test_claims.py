@@ -738,3 +738,22 @@ def test_a_name_from_elsewhere_in_the_source_is_still_checked_in_its_slot() -> N
 )
 def test_more_aliases(evidence: str, claim: str) -> None:
     assert check(evidence, claim).verdict == SUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("claim", "values"),
+    [
+        pytest.param(
+            "Russia attacked with 17 missiles.", ("17 missiles", "71 missiles"), id="count"
+        ),
+        pytest.param("The attack hit Lviv on Tuesday.", ("Lviv", "Kyiv"), id="name"),
+        pytest.param("The attack hit Kyiv on Wednesday.", ("Wednesday", "Tuesday"), id="date"),
+    ],
+)
+def test_a_contradiction_says_what_each_side_writes(claim: str, values: tuple[str, str]) -> None:
+    evidence = evidence_from_text(
+        1, "Russia attacked with 71 missiles, the air force said. The attack hit Kyiv on Tuesday."
+    )
+    check = check_claim(claim, evidence)
+    assert check.verdict is Verdict.CONTRADICTED
+    assert (check.claim_value, check.evidence_value) == values

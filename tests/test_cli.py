@@ -103,3 +103,38 @@ def test_ask_leads_with_the_short_answer_and_shows_the_confidence(
     assert code == 0
     assert text.startswith('71 missiles — "Russia attacked with 71 missiles, as well as 450 drones')
     assert "confidence" in text
+
+
+def test_stories_and_brief(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from test_briefing import FINAL, QUAKE_ONE, QUAKE_TWO
+
+    monkeypatch.setenv("ASSISTANT_PLUGINS", "hash_plugin")  # fast, for the plumbing
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "hash")
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text("\n".join(json.dumps(p) for p in (QUAKE_ONE, QUAKE_TWO, FINAL)) + "\n")
+    assert run(capsys, "ingest", str(pages), "--quiet")[0] == 0
+
+    code, out, _ = run(capsys, "stories", "--json")
+    [quake] = json.loads(out)
+    assert code == 0 and quake["outlets"] == ["one.example", "two.example"]
+    code, out, _ = run(capsys, "stories", "--all", "--json")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = run(capsys, "stories")
+    assert code == 0 and quake["id"] in out and "1 single-article stories" in out
+
+    code, out, _ = run(capsys, "brief", "--story", quake["id"])
+    assert code == 0 and out.startswith("## Earthquake shakes Valparaiso")
+    assert "What happened: " in out and "Who said what:" in out
+    assert "Sources differ: 12 people [1] vs 21 people [2]" in out
+    assert "[1] Earthquake shakes Valparaiso" in out and "https://two.example/" in out
+    code, out, _ = run(capsys, "brief", "--limit", "2", "--json")
+    briefing = json.loads(out)
+    assert code == 0 and len(briefing["stories"]) == 2 and briefing["engine"] == "extractive"
+
+    code, _, err = run(capsys, "brief", "--since", "2030-01-01")
+    assert code == 1 and err.startswith("error: no article") and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        main(["brief", "--since", "soon"])
+    assert "is not a date like 2026-02-01" in capsys.readouterr().err

@@ -235,4 +235,3 @@ def test_four_writers_two_readers_one_deleter_lose_nothing(
         f"{kind}: (articles, chunks) {together['counts']}, answers {answered}, "
         f"{time.monotonic() - started:.0f} s"
     )
-    assert time.monotonic() - started < 600

@@ -12,6 +12,8 @@ from assistant.ingest.dates import (
     date_from_text,
     date_from_url,
     parse_date_value,
+    relative_dates,
+    with_dates,
 )
 
 NOW = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
@@ -226,3 +228,55 @@ def test_never_after_the_ingest_time_plus_a_day(metadata: dt.date, source: str) 
 def test_ingested_is_the_utc_day() -> None:
     late = dt.datetime(2026, 3, 15, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     assert choose_date(now=late).date == D(2026, 3, 16)
+
+
+# --- relative expressions in the text, resolved against the publication date ----------------
+
+THURSDAY = D(2026, 2, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Talks on Tuesday failed.", [("Tuesday", "3 February 2026")], id="weekday"),
+        pytest.param("It rained on Thursday.", [("Thursday", "5 February 2026")], id="same-day"),
+        pytest.param(
+            "They met last Thursday.", [("last Thursday", "29 January 2026")], id="last-weekday"
+        ),
+        pytest.param(
+            "Talks will resume on Friday.", [("Friday", "6 February 2026")], id="future-weekday"
+        ),
+        pytest.param(
+            "The vote is next Thursday.", [("next Thursday", "12 February 2026")], id="next"
+        ),
+        pytest.param(
+            "Strikes hit on Monday night.", [("Monday night", "2 February 2026")], id="night"
+        ),
+        pytest.param("Yesterday it snowed.", [("Yesterday", "4 February 2026")], id="yesterday"),
+        pytest.param(
+            "Shops shut last night.", [("last night", "4 February 2026")], id="last-night"
+        ),
+        pytest.param("Prices rose last month.", [("last month", "January 2026")], id="last-month"),
+        pytest.param(
+            "Sales fell last week.", [("last week", "week of 26 January 2026")], id="last-week"
+        ),
+        pytest.param("Output grew last year.", [("last year", "2025")], id="last-year"),
+        pytest.param("Output grew this year.", [], id="this-year-is-plain"),
+        pytest.param("On Tuesday, 3 February, they met.", [], id="weekday-with-its-date"),
+        pytest.param("Shops opened on Black Friday.", [], id="named-day"),
+        pytest.param("He spoke on Monday's call.", [], id="possessive"),
+    ],
+)
+def test_relative_dates(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(r.phrase, r.label()) for r in relative_dates(text, THURSDAY)] == expected
+
+
+def test_with_dates_follows_each_expression_with_its_date() -> None:
+    text = "Russia attacked on Tuesday night, a day after talks last week."
+    assert with_dates(text, THURSDAY) == (
+        "Russia attacked on Tuesday night (3 February 2026), a day after talks last week "
+        "(week of 26 January 2026)."
+    )
+    assert with_dates("On Tuesday (3 February) they met.", THURSDAY) == (
+        "On Tuesday (3 February) they met."
+    )

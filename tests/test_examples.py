@@ -8,7 +8,8 @@ what the examples name:
 - https://example.com/ is served by a local HTTP server (the URL in the code is rewritten): an
   article for any page, an RSS feed at /feed.xml and a sitemap at /sitemap.xml;
 - Ollama's http://localhost:11434/v1 is the test OpenAI-compatible server (rewritten likewise);
-- the Chroma server's port 8000 is a free port.
+- the Chroma server's port 8000 is a free port, and the PostgreSQL URL names a database of a
+  throwaway server the tests start (tests/servers.py).
 Rules for the shell blocks: the quick start's install steps are not re-run but must be those of
 `.ci/run` (this test run is `.ci/run`); a line starting `assistant ui` is started, must serve its
 page, and is stopped; a line ending in `&` starts a service whose port the next line waits for;
@@ -24,16 +25,16 @@ import importlib
 import os
 import pkgutil
 import re
-import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from openai_server import OpenAIServer, Reply
+from servers import Postgres, free_port, start_postgres
 
 import assistant
 from assistant.api import Assistant
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 VENV_BIN = Path(sys.executable).parent
+POSTGRES_URL = "postgresql://assistant@127.0.0.1:5432/news"  # the README's server example
 
 NEWS = {
     "kyiv-heating.txt": "Kyiv heating to return within days, mayor says\n\n"
@@ -105,12 +107,6 @@ def readme_blocks() -> list[Block]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def feed_xml(base: str) -> str:
     items = "".join(
         f"<item><title>Story {n}</title><link>{base}/news/story-{n}.html</link>"
@@ -154,6 +150,13 @@ class Sandbox:
     env: dict[str, str]
     rewrites: dict[str, str]
     llm: OpenAIServer
+    servers: list[Postgres] = field(default_factory=list)
+
+    def postgres(self) -> str:
+        """A new database on a throwaway PostgreSQL (started on first use)."""
+        if not self.servers:
+            self.servers.append(start_postgres())
+        return self.servers[0].database()
 
     def rewrite(self, code: str) -> str:
         for old, new in self.rewrites.items():
@@ -193,7 +196,7 @@ def sandbox(
         OMP_WAIT_POLICY="PASSIVE",
     )
     with OpenAIServer() as llm:
-        yield Sandbox(
+        box = Sandbox(
             folder=folder,
             env=env,
             rewrites={
@@ -204,6 +207,9 @@ def sandbox(
             },
             llm=llm,
         )
+        yield box
+        for server in box.servers:
+            server.stop()
     pages.shutdown()
 
 
@@ -288,6 +294,8 @@ def check_quick_start(code: str, sandbox: Sandbox) -> None:
 
 
 def run_shell(code: str, sandbox: Sandbox) -> None:
+    if POSTGRES_URL in code:
+        code = code.replace(POSTGRES_URL, sandbox.postgres())
     sandbox.llm.script(*[Reply("Russia attacked with 71 missiles [1].")] * 4)
     lines = ["set -euo pipefail", WAIT_FOR_PORT]
     for line in re.sub(r"\\\n\s*", " ", code).splitlines():

@@ -237,11 +237,11 @@ def test_hang_times_out_the_client(openai_server: OpenAIServer) -> None:
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         ask(client)
-    assert 0.25 < time.monotonic() - started < 1.5
+    assert 0.25 < time.monotonic() - started < 4.0  # the timeout, not the end of the hang
 
 
 def test_hang_blocks_only_its_own_request(openai_server: OpenAIServer) -> None:
-    openai_server.script(Hang(0.6, then=Reply("slow")))
+    openai_server.script(Hang(3.0, then=Reply("slow")))
     client = make_client(openai_server)
     answers: list[str | None] = []
     slow = threading.Thread(target=lambda: answers.append(ask(client)))
@@ -249,10 +249,9 @@ def test_hang_blocks_only_its_own_request(openai_server: OpenAIServer) -> None:
     deadline = time.monotonic() + 2
     while openai_server.pending and time.monotonic() < deadline:
         time.sleep(0.01)  # wait until the slow request has taken the Hang
-    started = time.monotonic()
     assert ask(client) == "You asked: What is the capital of France?"
-    assert time.monotonic() - started < 0.4
-    slow.join(timeout=2)
+    assert answers == []  # answered while the slow request still hangs
+    slow.join(timeout=5)
     assert answers == ["slow"]
 
 
@@ -264,7 +263,7 @@ def test_stop_cuts_a_hang_short() -> None:
         ask(client)
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # not the hang's 30 s
 
 
 def test_cut_stream_raises_connection_error(

@@ -10,6 +10,8 @@ from assistant.api import Assistant
 from assistant.cli import build_parser, options_from
 from assistant.errors import ConfigError, InputError
 from assistant.query import (
+    BriefOptions,
+    BriefRequest,
     Filters,
     Query,
     QueryOptions,
@@ -21,7 +23,11 @@ from assistant.registry import Registry
 
 @pytest.mark.parametrize(
     ("model", "typed"),
-    [pytest.param(Query, QueryOptions, id="query"), pytest.param(SummaryRequest, SummaryOptions)],
+    [
+        pytest.param(Query, QueryOptions, id="query"),
+        pytest.param(SummaryRequest, SummaryOptions),
+        pytest.param(BriefRequest, BriefOptions, id="brief"),
+    ],
 )
 def test_the_typed_keywords_match_the_model(model: type, typed: type) -> None:
     assert set(typing.get_type_hints(typed)) == set(model.model_fields)
@@ -62,6 +68,10 @@ def test_every_query_option_is_on_the_command_line() -> None:
             "2026-01-01",
             "--until",
             "2026-02-01",
+            "--when",
+            "off",
+            "--now",
+            "2026-02-05",
         ]
     )
     query = options_from(args, Query)
@@ -75,6 +85,8 @@ def test_every_query_option_is_on_the_command_line() -> None:
         mmr=0.5,
         recency=7,
         min_confidence=0.4,
+        when="off",
+        now="2026-02-05",  # type: ignore[arg-type]
         filters=Filters(
             article_ids=["a", "b"],
             source="bbc",
@@ -83,7 +95,8 @@ def test_every_query_option_is_on_the_command_line() -> None:
             date_to="2026-02-01",  # type: ignore[arg-type]
         ),
     )
-    assert query.postprocessors() == ["recency", "mmr"]
+    assert query.postprocessors() == ["recency", "mmr"]  # `--when off`: no time window
+    assert Query(mmr=0.5).postprocessors() == ["when", "mmr"]
 
 
 def test_summary_options_on_the_command_line() -> None:
@@ -134,3 +147,15 @@ def test_registry_imports_builtins_on_first_use_and_takes_new_parts() -> None:
 def test_a_missing_plugin_module_is_a_clear_error(fake_assistant: Assistant) -> None:
     with pytest.raises(ConfigError, match="ASSISTANT_PLUGINS names 'no_such_module'"):
         Assistant(fake_assistant.settings, plugins="no_such_module")
+
+
+def test_every_brief_option_is_on_the_command_line() -> None:
+    args = build_parser().parse_args(
+        ["brief", "-l", "world", "--engine", "openai", "--model", "m", "--since", "2026-02-01"]
+        + ["--story", "ab12", "--limit", "3"]
+    )
+    assert options_from(args, BriefRequest) == BriefRequest(
+        library="world", engine="openai", model="m", since="2026-02-01", story="ab12", limit=3
+    )
+    stories = build_parser().parse_args(["stories", "--since", "2026-02-01", "-l", "world"])
+    assert options_from(stories, BriefRequest).since is not None

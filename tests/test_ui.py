@@ -505,3 +505,30 @@ def test_the_server_itself_connects_nowhere_but_loopback(
         demo.close()
     hosts = {a[0] if isinstance(a, tuple) else a for a in tried}
     assert hosts and hosts <= {"127.0.0.1", "localhost", "::1"}, tried
+
+
+# Stories and the Brief button
+
+
+def test_stories_and_brief(fake_assistant: Assistant, tmp_path: Path) -> None:
+    from test_briefing import FINAL, QUAKE_ONE, QUAKE_TWO, ingest
+
+    ingest(fake_assistant, tmp_path, QUAKE_ONE, QUAKE_TWO, {**FINAL, "title": XSS})
+    ui = WebUI(fake_assistant)
+    rows, picker, count = ui.list_stories(None, "")
+    assert [row[:2] for row in rows] == [[rows[0][0], 2]] and "1 story of two" in count
+    assert picker["choices"][0][1] == rows[0][0]
+    text, panel = ui.brief(rows[0][0], None, "", "extractive", "")
+    assert text.startswith("### Earthquake shakes Valparaiso")
+    assert "What happened: " in text and "Who said what:" in text
+    assert "Sources differ: 12 people \\[1\\] vs 21 people \\[2\\]" in text
+    assert panel.count('class="aa-story"') == 1 and 'data-number="2"' in panel
+
+    text, panel = ui.brief(None, None, "", "", "")  # no story picked: the largest ones
+    assert text.count("### ") == 2 and XSS not in text and XSS not in panel
+    assert escape_html(XSS) in panel
+
+    text, panel = ui.brief(None, None, "2030-01-01", "", "")
+    assert text.startswith("✗ **Could not brief:**") and panel == ""
+    rows, _, count = ui.list_stories(None, "2026-13-01")
+    assert rows == [] and count.startswith("✗")

@@ -399,6 +399,54 @@ def test_pasted_lines_that_are_not_urls_are_refused(session: Session) -> None:
     assert "not http(s) URLs" in summary and "/etc/passwd" in summary
 
 
+def test_stories_group_a_rewrite_with_its_sample_and_the_brief_shows_where_they_differ(
+    session: Session, tmp_path: Path
+) -> None:
+    rewrite = tmp_path / "strikes-wire.txt"
+    rewrite.write_text(
+        "Russia fires 70 missiles and 450 drones at Ukraine before talks\n\n"
+        "Russia fired 70 missiles and 450 drones at Ukraine overnight in its biggest attack "
+        "this year, the Ukrainian air force said, leaving hundreds of thousands of homes "
+        "without heating in freezing weather a day before peace talks in Abu Dhabi.\n\n"
+        "Ukraine said it intercepted or destroyed 38 missiles and 412 drones."
+    )
+    page = session.page
+    session.tab("Library")
+    page.locator('#upload input[type="file"]').set_input_files(str(rewrite))
+    page.locator("#upload").get_by_label("strikes-wire.txt").wait_for()
+    page.locator("#ingest").click()
+    page.wait_for_function(
+        "() => document.querySelector('#ingest-summary').innerText.includes('1 added')",
+        timeout=ANSWER_TIMEOUT,
+    )
+    page.locator("#show-stories").click()
+    page.wait_for_function(
+        "() => document.querySelector('#story-count').innerText.startsWith('1 story')",
+        timeout=ANSWER_TIMEOUT,
+    )
+    stories = page.locator("#stories")
+    assert RUSSIA in stories.inner_text()
+    stories.get_by_text(RUSSIA).filter(visible=True).first.click()  # picks the story
+    page.wait_for_function(
+        "() => document.querySelector('#pick-story input').value.includes('2 articles')"
+    )
+    page.locator("#brief").click()
+    page.wait_for_function(
+        "() => document.querySelector('#briefing').innerText.includes('Sources differ')",
+        timeout=ANSWER_TIMEOUT,
+    )
+    briefing = page.locator("#briefing").inner_text()
+    assert "What happened" in briefing and "Who said what" in briefing
+    [differs] = [line for line in briefing.splitlines() if line.startswith("Sources differ:")]
+    assert re.fullmatch(
+        r"Sources differ: 7[01] missiles \[[12]\] vs 7[01] missiles \[[12]\]", differs
+    )
+    assert "70 missiles" in differs and "71 missiles" in differs
+    sources = page.locator("#briefing-sources")
+    assert sources.locator("details.aa-source").count() == 2
+    session.screenshot("library-briefing")
+
+
 # Basic auth
 
 

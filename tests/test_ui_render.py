@@ -17,6 +17,7 @@ from assistant.models import (
     IngestStatus,
     Source,
     Summary,
+    TimeWindow,
 )
 from assistant.ui.render import (
     answer_markdown,
@@ -162,6 +163,19 @@ def test_a_fallback_is_said_out_loud() -> None:
         question="q", text="A [1].", engine="extractive", fallback="LLM down <b> -- offline"
     )
     assert answer_markdown(answer).endswith("> ⚠ LLM down &lt;b> -- offline")
+
+
+def test_the_time_window_is_shown_with_the_answer() -> None:
+    window = TimeWindow(
+        phrase="since <b>Monday",
+        date_from=dt.date(2026, 2, 2),
+        note="reports up to 2026-02-03 included",
+    )
+    answer = Answer(question="q", text="A [1].", engine="extractive", window=window)
+    assert "> 🗓 Dates: 'since &lt;b>Monday': 2026-02-02 onwards (reports up to" in (
+        answer_markdown(answer)
+    )
+    assert "Dates: &#x27;since &lt;b&gt;Monday&#x27;: 2026-02-02 onwards" in sources_html(answer)
 
 
 def test_a_bug_shows_no_traceback() -> None:

@@ -11,6 +11,7 @@ from assistant.answer.chat import resolve_offline
 from assistant.answer.citations import check_citations, number_sources
 from assistant.answer.engines import AnswerEngine, AnswerRequest, Draft, FollowUpReader
 from assistant.answer.judge import ClaimJudge
+from assistant.answer.timeline import date_answer
 from assistant.answer.verify import Policy, review
 from assistant.embeddings import EmbeddingSimilarity
 from assistant.errors import NotFoundError, ProviderError
@@ -68,7 +69,8 @@ class Answerer:
         text = retrieve_with or ask
         vector = self.library.embedder.embed([text])[0]
         k = query.k or self.top_k
-        hits = self.retrieval.run(text, vector, query, k)
+        retrieved = self.retrieval.search(text, vector, query, k)
+        hits = retrieved.hits
         timings = {"retrieve": time.perf_counter() - started}
         log.debug(
             "retrieved for %r: %s", text, [(h.chunk.id[:12], round(h.score, 3)) for h in hits]
@@ -123,17 +125,18 @@ class Answerer:
                 verification = f"the reply was replaced by the offline answer: {decision.reason}"
             elif decision.action == "replace":
                 verification = f"unverified: {decision.reason}"
-        timings["check"] = time.perf_counter() - t
         citations, invalid, flags = checked.citations, checked.invalid, checked.flags
+        dated = date_answer(ask, checked.text, citations, flags, shown, articles, retrieved.window)
+        timings["check"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         standalone = retrieve_with or ask
         answer = Answer(
             question=question,
-            text=checked.text,
+            text=dated.text,
             abstained=draft.abstained,
-            citations=citations,
+            citations=dated.citations,
             invalid_citations=invalid,
-            flags=flags,
+            flags=dated.flags,
             sources=shown,
             engine=name,
             model=draft.model,
@@ -145,6 +148,9 @@ class Answerer:
             draft=original,
             standalone_question=standalone if standalone != question else None,
             timings={stage: round(value, 4) for stage, value in timings.items()},
+            window=retrieved.window,
+            as_of=dated.as_of,
+            superseded=dated.superseded,
         )
         log.debug("answer by %s in %s: %r", name, answer.timings, answer.text[:200])
         yield answer

@@ -39,6 +39,7 @@ __all__ = [
     "check_claim",
     "check_sentence",
     "evidence_from_text",
+    "has_figure",
     "split_claims",
 ]
 
@@ -79,6 +80,12 @@ class ClaimCheck(BaseModel):
     evidence: str | None = Field(description="the aligned source sentence")
     kind: str | None = Field(
         description="what mismatched: number, date, name, negation, modality or role"
+    )
+    claim_value: str | None = Field(
+        None, description="the mismatched item as the claim writes it, e.g. '17 missiles'"
+    )
+    evidence_value: str | None = Field(
+        None, description="what the evidence writes in its place, e.g. '71 missiles'"
     )
 
 
@@ -534,6 +541,7 @@ class _Quantity:
     value: float = 0.0  # the number as written, scaled
     approx: str = ""  # "", "about", "almost", "more", "less", "range" or "pair" ("3-1")
     tolerance: float = 0.0  # rounding: half a unit of the last digit written
+    label: str = ""  # the surface with the noun after it as written: "71 missiles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -783,6 +791,8 @@ def _quantities(
         index = _token_at(tokens, num_start)
         end_token = _token_at(tokens, end - 1) if end > 0 else index
         noun = None
+        surface = match.group(0).strip()
+        label = surface
         joined = _HYPHEN_NOUN.match(text, end) if not unit else None
         if joined is not None:  # "four-year conflict": a count of years, not of anything else
             noun = _lemma(joined.group(1).lower())
@@ -790,7 +800,7 @@ def _quantities(
             nxt = tokens[end_token + 1]
             if nxt.is_word and nxt.low not in _FUNCTION_WORDS:
                 noun = nxt.lemma
-        surface = match.group(0).strip()
+                label = f"{surface} {nxt.text}"
         found.append(
             (
                 match.start(),
@@ -806,6 +816,7 @@ def _quantities(
                     value=centre,
                     approx=_approx_kind(approx),
                     tolerance=tolerance,
+                    label=label,
                 ),
             )
         )
@@ -1355,8 +1366,8 @@ def _quantity_mismatch(
         return (
             _Mismatch(
                 kind="number",
-                claim=q.surface,
-                evidence=best.surface,
+                claim=q.label or q.surface,
+                evidence=best.label or best.surface,
                 reason=f"{q.surface} is not in [{{n}}], which says {best.surface}",
             ),
             unverified,
@@ -1881,6 +1892,8 @@ def check_claim(
             number=conflict.evidence.number,
             evidence=conflict.evidence.text,
             kind=conflict.mismatch.kind,
+            claim_value=conflict.mismatch.claim,
+            evidence_value=conflict.mismatch.evidence,
         )
     top = partial or outcomes[0]
     return ClaimCheck(
@@ -1946,6 +1959,12 @@ def check_sentence(
         pool = [e for e in evidence if e.number in own] if own else list(evidence)
         checks.append(check_claim(claim, pool or evidence, answer_date=answer_date))
     return checks
+
+
+def has_figure(text: str) -> bool:
+    """Whether a text states a number or quantity the claim checker compares ("71 missiles",
+    "seventy-one", "$4bn", "3.5%")."""
+    return bool(_FIGURES.search(text)) and bool(_analyse(_MARKER.sub("", text), None).quantities)
 
 
 def evidence_from_text(number: int, text: str, date: dt.date | None = None) -> list[Evidence]:

@@ -21,6 +21,7 @@ A YAML file is either a list of cases or a mapping with `cases:` and optional `n
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -63,6 +64,9 @@ class QACase(BaseModel):
         default_factory=list, description="gold articles: ids, or source/title substrings"
     )
     tags: list[str] = Field(default_factory=list)
+    asked: dt.date | None = Field(
+        None, description="the day it was asked: 'this week' and 'today' are read against it"
+    )
 
     @field_validator("facts", mode="before")
     @classmethod

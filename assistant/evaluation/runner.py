@@ -174,7 +174,8 @@ def run_qa(
     )
     started = time.perf_counter()
     try:
-        answer = assistant.ask(case.question, query)
+        asked = query.model_copy(update={"now": case.asked}) if case.asked else query
+        answer = assistant.ask(case.question, asked)
     except AssistantError as error:
         result.error = str(error)
         result.reasons.append(f"error: {error}")

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.models import DATE_SOURCES, DateSource
 
@@ -569,3 +569,130 @@ def _find_key(value: object, key: str, depth: int = 0) -> Iterator[str]:
 def count_sources(sources: Sequence[DateSource]) -> dict[str, int]:
     """How many dates came from each source, every source present (for reports)."""
     return {source: sum(1 for s in sources if s == source) for source in DATE_SOURCES}
+
+
+# --- relative expressions in the text ------------------------------------------------------------
+
+_WEEKDAY_NUMBER = {
+    name: i
+    for i, name in enumerate(
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    )
+}
+_RELATIVE_TEXT = re.compile(
+    r"\b(?:(?P<which>last|this|next|[Ll]ast|[Tt]his|[Nn]ext)\s+)?"
+    r"(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?!['’]s\b)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?\b"
+    r"(?!,?\s+(?:the\s+)?\d|,?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
+    r"|\b(?P<day>[Yy]esterday|[Tt]oday|[Tt]onight|[Tt]omorrow|last\s+night|[Tt]his\s+morning)\b"
+    r"|\b(?P<span_which>[Ll]ast|[Tt]his|[Nn]ext)\s+(?P<span>week|month|year)\b",
+)
+_NAMED_DAY = re.compile(r"\b(?:Good|Black|Super|Ash|Cyber|Easter|Palm|Holy|Bloody|Maundy)\s+$")
+_UPCOMING = re.compile(
+    r"\b(?:will|would|shall|is due|are due|to be|scheduled|planned|set to|expected to|"
+    r"is to|are to|plans? to|next)\b",
+    re.IGNORECASE,
+)
+
+
+class RelativeDate(BaseModel):
+    """A relative expression in a text ("on Tuesday", "last month") and what it meant on the
+    day the text was published."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phrase: str
+    start: int
+    end: int
+    first: dt.date = Field(description="its first day")
+    last: dt.date = Field(description="its last day (the same for a day)")
+
+    def label(self) -> str:
+        """'3 February 2026', 'week of 26 January 2026', 'January 2026' or '2025'."""
+        if self.first == self.last:
+            return long_date(self.first)
+        if (self.last - self.first).days == 6:
+            return f"week of {long_date(self.first)}"
+        if self.first.month == self.last.month and self.first.day == 1:
+            return self.first.strftime("%B %Y")
+        return str(self.first.year)
+
+
+def long_date(day: dt.date) -> str:
+    """'3 February 2026'."""
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def relative_dates(text: str, published: dt.date) -> list[RelativeDate]:
+    """The relative dates of a text ("on Tuesday", "yesterday", "last month"), resolved against
+    its publication date. A weekday is the latest one not after it, or the next one when the
+    sentence speaks of the future ("will meet on Friday", "next Friday").
+
+    >>> found = relative_dates("Talks on Tuesday failed.", dt.date(2026, 2, 5))
+    >>> [(r.phrase, r.label()) for r in found]
+    [('Tuesday', '3 February 2026')]
+    """
+    found: list[RelativeDate] = []
+    for m in _RELATIVE_TEXT.finditer(text):
+        if (m.group("span") or "") == "year" and m.group("span_which").lower() == "this":
+            continue  # "this year" is plain enough
+        first: dt.date | None = None
+        last: dt.date | None = None
+        if m.group("wd"):
+            if _NAMED_DAY.search(text[: m.start()]):
+                continue
+            weekday = _WEEKDAY_NUMBER[m.group("wd")]
+            which = (m.group("which") or "").lower()
+            before = text[max(0, text.rfind(".", 0, m.start()) + 1) : m.start()]
+            if which == "next" or (which != "last" and _UPCOMING.search(before)):
+                first = published + dt.timedelta(days=(weekday - published.weekday()) % 7)
+                if which == "next" and first == published:
+                    first += dt.timedelta(days=7)
+            else:
+                first = published - dt.timedelta(days=(published.weekday() - weekday) % 7)
+                if which == "last" and first == published:
+                    first -= dt.timedelta(days=7)
+            last = first
+        elif m.group("day"):
+            word = " ".join(m.group("day").lower().split())
+            shift = {"yesterday": -1, "last night": -1, "tomorrow": 1}.get(word, 0)
+            first = last = published + dt.timedelta(days=shift)
+        else:
+            step = {"last": -1, "this": 0, "next": 1}[m.group("span_which").lower()]
+            span = m.group("span")
+            if span == "week":
+                first = (
+                    published - dt.timedelta(days=published.weekday()) + dt.timedelta(weeks=step)
+                )
+                last = first + dt.timedelta(days=6)
+            elif span == "month":
+                index = published.year * 12 + published.month - 1 + step
+                year, month = divmod(index, 12)
+                first = dt.date(year, month + 1, 1)
+                nxt = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+                last = nxt - dt.timedelta(days=1)
+            else:
+                first = dt.date(published.year + step, 1, 1)
+                last = dt.date(published.year + step, 12, 31)
+        found.append(
+            RelativeDate(phrase=m.group(0), start=m.start(), end=m.end(), first=first, last=last)
+        )
+    return found
+
+
+def with_dates(text: str, published: dt.date) -> str:
+    """The text with each relative date followed by what it meant when it was published.
+
+    >>> with_dates("Russia attacked on Tuesday night.", dt.date(2026, 2, 5))
+    'Russia attacked on Tuesday night (3 February 2026).'
+    """
+    out: list[str] = []
+    at = 0
+    for found in relative_dates(text, published):
+        if text[found.end : found.end + 2].lstrip().startswith("("):
+            continue
+        out.append(text[at : found.end])
+        out.append(f" ({found.label()})")
+        at = found.end
+    out.append(text[at:])
+    return "".join(out)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant.embeddings import Vectors
-from assistant.models import Hit
+from assistant.models import Hit, TimeWindow
 from assistant.parts import Parts
 from assistant.query import Query
 from assistant.registry import Registry
@@ -26,6 +26,8 @@ class Search:
     query: Query
     articles: Sequence[str] | None = None
     """Allowed article ids (None: every article)."""
+    window: TimeWindow | None = None
+    """The question's time window, when a step read one (see assistant/retrieve/timing.py)."""
 
 
 class Retriever(Protocol):
@@ -38,6 +40,13 @@ class PostProcessor(Protocol):
     """Re-orders (or drops) candidate hits; the first k of its result are kept."""
 
     def process(self, search: Search, hits: list[Hit], k: int) -> list[Hit]: ...
+
+
+@runtime_checkable
+class Narrowing(Protocol):
+    """A post-processor that also narrows the query before retrieval (e.g. to a date window)."""
+
+    def narrow(self, text: str, query: Query) -> tuple[Query, TimeWindow | None]: ...
 
 
 RetrieverFactory = Callable[[Parts], Retriever]
@@ -57,5 +66,6 @@ POSTPROCESSORS: Registry[PostProcessorFactory] = Registry(
     {
         "mmr": "assistant.retrieve.postprocess:MaximalMarginalRelevance",
         "recency": "assistant.retrieve.postprocess:Recency",
+        "when": "assistant.retrieve.timing:TimeAware",
     },
 )

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from assistant.embeddings import Vectors
-from assistant.models import Hit
+from assistant.models import Hit, TimeWindow
 from assistant.parts import Parts
 from assistant.query import Filters, Query
-from assistant.retrieve.base import POSTPROCESSORS, RETRIEVERS, PostProcessor, Retriever, Search
+from assistant.retrieve.base import (
+    POSTPROCESSORS,
+    RETRIEVERS,
+    Narrowing,
+    PostProcessor,
+    Retriever,
+    Search,
+)
 from assistant.store.catalog import ArticleFilter
 from assistant.store.library import Library
 
@@ -40,11 +48,33 @@ class Retrieval:
 
     def run(self, text: str, vector: Vectors, query: Query, k: int) -> list[Hit]:
         """The k best hits for the text, after filters and post-processors."""
+        return self.search(text, vector, query, k).hits
+
+    def search(self, text: str, vector: Vectors, query: Query, k: int) -> Retrieved:
+        """The k best hits, and the time window the question asked for (when one was read)."""
+        window: TimeWindow | None = None
+        for step in self.postprocessors:
+            if isinstance(step, Narrowing):
+                query, found = step.narrow(text, query)
+                window = found or window
         scope = allowed(self.library, query.filters)
         if scope is not None and not scope:
-            return []
-        search = Search(text=text, vector=vector, pool=pool_size(k), query=query, articles=scope)
+            if window is not None and window.applied and window.restricts():
+                note = f"no article was published {window.span()}"
+                window = window.model_copy(update={"note": note})
+            return Retrieved([], window)
+        search = Search(
+            text=text, vector=vector, pool=pool_size(k), query=query, articles=scope, window=window
+        )
         hits = self.retriever.search(search)
         for step in self.postprocessors:
             hits = step.process(search, hits, k)
-        return hits[:k]
+        return Retrieved(hits[:k], window)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What a retrieval found: the hits, best first, and the question's time window."""
+
+    hits: list[Hit]
+    window: TimeWindow | None = None

@@ -8,6 +8,7 @@ eval/bench_retrieval.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from assistant.models import Chunk, Hit
 from assistant.parts import Parts
@@ -16,6 +17,7 @@ from assistant.store.library import Library
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 DENSE_WEIGHT = 0.5  # share of the dense score in score fusion (the rest is BM25)
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 
 
 def rrf(
@@ -60,16 +62,22 @@ class _Both:
         self.library: Library = parts.library
 
     def search(self, search: Search) -> list[Hit]:
+        def keyword() -> dict[str, float]:
+            return dict(self.library.lexical().search(search.text, search.pool, search.articles))
+
+        # Both searches at once: the keyword one (SQLite) runs in a worker thread while chroma
+        # answers the dense one here; both release the GIL while they work.
+        pending = _POOL.submit(keyword) if self.lexical and self.dense else None
         dense_hits = (
             self.library.store.query(search.vector, search.pool, search.articles)
             if self.dense
             else []
         )
-        lexical = (
-            dict(self.library.lexical().search(search.text, search.pool, search.articles))
-            if self.lexical
-            else {}
-        )
+        lexical: dict[str, float] = {}
+        if pending is not None:
+            lexical = pending.result()
+        elif self.lexical:
+            lexical = keyword()
         # Only chunks an article owns: a writer's chunks are invisible until its commit, and
         # replaced ones as soon as the new version commits.
         committed = self.library.catalog.chunks_by_id(

@@ -464,6 +464,14 @@ class PostgresCatalog:
             params.append(where.date_to)
         return [str(r[0]) for r in self._rows(" ".join(sql), params)]
 
+    def newest_date(self, library: str, until: dt.date) -> dt.date | None:
+        """The latest publication date not after `until` in a library (None: no dated article)."""
+        rows = self._rows(
+            "SELECT max(date) FROM articles WHERE library = %s AND date <= %s", (library, until)
+        )
+        value = rows[0][0] if rows else None
+        return value if isinstance(value, dt.date) else None
+
     # Chunks
 
     def chunks(self, library: str, article_id: str) -> list[Chunk]:

@@ -476,6 +476,15 @@ class SqliteCatalog:
             params.append(where.date_to.isoformat())
         return [str(r[0]) for r in self._rows(" ".join(sql), params)]
 
+    def newest_date(self, library: str, until: dt.date) -> dt.date | None:
+        """The latest publication date not after `until` in a library (None: no dated article)."""
+        rows = self._rows(
+            "SELECT max(date) FROM articles WHERE library = ? AND date <= ?",
+            (library, until.isoformat()),
+        )
+        value = rows[0][0] if rows else None
+        return dt.date.fromisoformat(str(value)) if value else None
+
     # Chunks
 
     def chunks(self, library: str, article_id: str) -> list[Chunk]:
@@ -596,16 +605,23 @@ class SqliteLexical:
         if not words or k <= 0:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = (
-            f"SELECT c.id, -bm25({self.table}) FROM {self.table} "
-            f"JOIN chunks c ON c.n = {self.table}.rowid WHERE {self.table} MATCH ?"
-        )
+        t = self.table
         params: list[object] = [match]
-        if allowed is not None:
-            sql += " AND c.article_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(list(allowed)))
-        sql += f" ORDER BY bm25({self.table}) LIMIT ?"
-        params.append(k)
+        if allowed is None:
+            # Rank inside FTS5 and join only the k best to their chunk rows.
+            sql = (
+                f"SELECT c.id, s.score FROM (SELECT rowid AS r, -rank AS score FROM {t} "
+                f"WHERE {t} MATCH ? ORDER BY rank LIMIT ?) s JOIN chunks c ON c.n = s.r "
+                "ORDER BY s.score DESC"
+            )
+            params.append(k)
+        else:
+            sql = (
+                f"SELECT c.id, -bm25({t}) FROM {t} JOIN chunks c ON c.n = {t}.rowid "
+                f"WHERE {t} MATCH ? AND c.article_id IN (SELECT value FROM json_each(?)) "
+                f"ORDER BY bm25({t}) LIMIT ?"
+            )
+            params += [json.dumps(list(allowed)), k]
         try:
             rows = self.catalog._rows(sql, params)
         except sqlite3.OperationalError:  # no such table: a library created before FTS

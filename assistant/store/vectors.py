@@ -137,12 +137,13 @@ class ChromaStore:
         if article_ids is not None:
             ids = list(article_ids)
             where = {"article_id": ids[0]} if len(ids) == 1 else {"article_id": {"$in": ids}}
-        count = self.count()
-        if count == 0:
+        if k <= 0:
             return []
+        # No count() first: it costs a scan of the collection's records on every question, and
+        # chroma returns fewer hits when it has fewer than k.
         result = self._collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, count),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )

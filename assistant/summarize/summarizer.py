@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assistant.answer.timeline import date_summary
 from assistant.embeddings import Vectors
 from assistant.models import Summary
 from assistant.parts import Parts
@@ -82,6 +83,8 @@ class Summarizer:
                 yield part
         if summary is None:
             raise RuntimeError(f"summarizer {self.engine_name!r} yielded no Summary")
+        published = {s.article.id for s in sections if s.article.date_source != "ingested"}
+        summary = date_summary(summary, published)
         summary.engine = self.engine_name
         summary.article_ids = [s.article.id for s in sections]
         summary.query = request.topic.strip() if request.topic else None

@@ -20,7 +20,7 @@ from assistant.errors import AssistantError
 from assistant.ingest.loaders import SUPPORTED_EXTENSIONS
 from assistant.llm import DEFAULT_CHAT_MODEL
 from assistant.models import Answer, Summary, Turn
-from assistant.query import Format, Length, Query, SummaryRequest
+from assistant.query import BriefRequest, Format, Length, Query, SummaryRequest
 from assistant.ui.render import (
     CURSOR,
     SUMMARIZING,
@@ -32,6 +32,8 @@ from assistant.ui.render import (
     article_count,
     article_heading,
     article_rows,
+    briefing_markdown,
+    briefing_sources_html,
     chat_text,
     error_markdown,
     escape_md,
@@ -42,6 +44,9 @@ from assistant.ui.render import (
     report_rows,
     sources_html,
     status_markdown,
+    story_choices,
+    story_count,
+    story_rows,
     summary_markdown,
     upload_note,
 )
@@ -371,6 +376,46 @@ class WebUI:
                 message = f"✗ {escape_md(error)}"
         rows, picker, _ = self.list_articles(library)
         return message, rows, picker, "", ""
+
+    # Stories
+
+    def list_stories(self, library: str | None, since: str | None = None) -> Listing:
+        """The library's stories of two or more articles: (table rows, picker update, count
+        line); `since` ('YYYY-MM-DD' or empty) keeps the articles dated on or after it."""
+        try:
+            request = BriefRequest.build(
+                {"library": library or None, "since": (since or "").strip() or None}
+            )
+            stories = self.assistant.stories(since=request.since, library=request.library)
+        except AssistantError as error:
+            return [], gr.update(choices=[], value=None), f"✗ {escape_md(error)}"
+        shown = [s for s in stories if s.size > 1]
+        picker = gr.update(choices=story_choices(shown), value=None)
+        return story_rows(shown), picker, story_count(len(shown), len(stories))
+
+    def brief(
+        self,
+        story_id: str | None,
+        library: str | None,
+        since: str | None = None,
+        engine: str | None = None,
+        model: str | None = None,
+    ) -> tuple[str, str]:
+        """A cited briefing of the picked story, or of the largest stories when none is picked:
+        (the briefing as Markdown, the panel of each story's sources)."""
+        try:
+            request = BriefRequest.build(
+                {
+                    **request_options(library, engine, model),
+                    "since": (since or "").strip() or None,
+                    "story": story_id or None,
+                }
+            )
+            briefing = self.assistant.brief(request)
+        except Exception as error:  # shown on the page; a non-AssistantError is also logged
+            key = self.settings.openai_api_key
+            return failure_markdown(error, key, "brief", f"briefing {story_id!r}"), ""
+        return briefing_markdown(briefing), briefing_sources_html(briefing)
 
     def upload_note(self) -> str:
         """What the upload box accepts."""

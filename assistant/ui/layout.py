@@ -13,7 +13,13 @@ from assistant.ingest.loaders import SUPPORTED_EXTENSIONS
 from assistant.llm import DEFAULT_CHAT_MODEL
 from assistant.query import Format, Length
 from assistant.ui.callbacks import WebUI
-from assistant.ui.render import ARTICLE_HEADERS, REPORT_HEADERS, Reply, sources_html
+from assistant.ui.render import (
+    ARTICLE_HEADERS,
+    REPORT_HEADERS,
+    STORY_HEADERS,
+    Reply,
+    sources_html,
+)
 
 LENGTHS: list[Length] = ["short", "medium", "long"]
 FORMATS: list[Format] = ["paragraph", "bullets"]
@@ -25,7 +31,8 @@ CSS = """
 #chat .bot blockquote { border-left: 4px solid #9ca3af; color: #4b5563; font-style: italic;
   margin: 0; padding: 0.2em 0.8em; }
 #chat .bot em { background: #fef3c7; font-style: normal; border-bottom: 2px dotted #d97706; }
-#summary em { background: #fef3c7; font-style: normal; border-bottom: 2px dotted #d97706; }
+#summary em, #briefing em { background: #fef3c7; font-style: normal;
+  border-bottom: 2px dotted #d97706; }
 .aa-sources { font-size: 0.95em; }
 .aa-sources .aa-question { color: #6b7280; margin-bottom: 0.5em; }
 .aa-source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 0.4em 0.7em;
@@ -110,6 +117,22 @@ class _ReaderParts:
 
 
 @dataclass
+class _StoryParts:
+    since: gr.Textbox
+    show: gr.Button
+    count: gr.Markdown
+    table: gr.Dataframe
+    pick: gr.Dropdown
+    brief: gr.Button
+    text: gr.Markdown
+    sources: gr.HTML
+
+    def listing(self) -> list[Any]:
+        """What `WebUI.list_stories` updates."""
+        return [self.table, self.pick, self.count]
+
+
+@dataclass
 class _SettingsParts:
     engine: gr.Radio
     model: gr.Textbox
@@ -134,11 +157,14 @@ def build(ui: WebUI) -> gr.Blocks:
                 gr.Markdown("### Articles")
                 articles = _articles_section()
                 reader = _reader_section()
+                gr.Markdown("### Stories")
+                stories = _stories_section()
             with gr.Tab("Settings", id="settings-tab"):
                 settings = _settings_tab(ui)
         _wire_chat(ui, chat, settings)
         _wire_upload(ui, upload, articles, settings)
         _wire_articles(ui, articles, reader, settings)
+        _wire_stories(ui, stories, settings)
         _wire_settings(ui, settings, chat, articles)
         demo.load(ui.library_choices, [settings.library], [settings.library], **PRIVATE)
         demo.load(ui.list_articles, [settings.library], articles.listing(), **PRIVATE)
@@ -267,6 +293,40 @@ def _reader_section() -> _ReaderParts:
     )
 
 
+def _stories_section() -> _StoryParts:
+    """The library by story: articles about one event grouped, and a cited briefing."""
+    with gr.Row():
+        since = gr.Textbox(
+            label="Articles since (YYYY-MM-DD, empty for all)",
+            elem_id="stories-since",
+            scale=2,
+            max_length=10,
+        )
+        show = gr.Button("Show stories", elem_id="show-stories", scale=1)
+    count = gr.Markdown(elem_id="story-count")
+    table = gr.Dataframe(
+        headers=STORY_HEADERS, interactive=False, wrap=True, elem_id="stories", label="Stories"
+    )
+    with gr.Row():
+        pick = gr.Dropdown(label="Story", choices=[], elem_id="pick-story", scale=4)
+        brief = gr.Button("Brief", variant="primary", elem_id="brief", scale=1)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            text = gr.Markdown(elem_id="briefing", latex_delimiters=[])
+        with gr.Column(scale=2):
+            sources = gr.HTML(elem_id="briefing-sources")
+    return _StoryParts(
+        since=since,
+        show=show,
+        count=count,
+        table=table,
+        pick=pick,
+        brief=brief,
+        text=text,
+        sources=sources,
+    )
+
+
 def _settings_tab(ui: WebUI) -> _SettingsParts:
     settings = ui.settings
     engine = gr.Radio(
@@ -385,6 +445,34 @@ def _wire_articles(
         return (article_id, *ui.open_article(article_id, library))
 
     articles.table.select(on_row, [settings.library], [articles.pick, *shown], **PRIVATE)
+
+
+def _wire_stories(ui: WebUI, stories: _StoryParts, settings: _SettingsParts) -> None:
+    listed = [settings.library, stories.since]
+    for trigger in (stories.show.click, stories.since.submit):
+        trigger(ui.list_stories, listed, stories.listing(), **PRIVATE)
+    stories.brief.click(
+        ui.brief,
+        [stories.pick, settings.library, stories.since, settings.engine, settings.model],
+        [stories.text, stories.sources],
+        concurrency_limit=2,
+        **PRIVATE,
+    )
+    settings.library.change(
+        lambda: ([], gr.update(choices=[], value=None), "", "", ""),
+        None,
+        [*stories.listing(), stories.text, stories.sources],
+        **PRIVATE,
+    )
+
+    def on_row(library: str | None, since: str | None, event: gr.SelectData) -> Any:
+        row = _event_index(event)
+        rows, _, _ = ui.list_stories(library, since)
+        if row is None or not 0 <= row < len(rows):
+            return gr.skip()
+        return str(rows[row][0])
+
+    stories.table.select(on_row, listed, [stories.pick], **PRIVATE)
 
 
 def _wire_settings(

@@ -16,11 +16,13 @@ from assistant.models import (
     NO_ANSWER,
     Answer,
     Article,
+    Briefing,
     Citation,
     Flag,
     FlagKind,
     IngestReport,
     Source,
+    Story,
     Summary,
 )
 
@@ -31,6 +33,7 @@ CURSOR = " ▌"
 KEY_MASK = "[API key hidden]"
 THINKING = "_Searching the articles…_"
 SUMMARIZING = "_Summarizing the articles…_"
+BRIEFING = "_Grouping the articles into stories and writing the briefing…_"
 TOPIC_HINT = (
     "ℹ Nothing to summarize yet: type a topic in the box and press **Summarize**. (With the "
     "box empty, **Summarize** covers the articles that the last answer cites.)"
@@ -45,6 +48,7 @@ CHECKED = frozenset({FlagKind.CONTRADICTED, FlagKind.NOT_FOUND})
 """Flags the claim checker raises: shown in colour, the reason on hover."""
 REPORT_HEADERS = ["status", "id", "title / source", "chunks", "reason"]
 ARTICLE_HEADERS = ["id", "title", "source", "date", "chunks"]
+STORY_HEADERS = ["id", "articles", "dates", "outlets", "title"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _BULLET = re.compile(r"^\\- ", re.MULTILINE)  # a summary's "- " bullet, once escaped
 
@@ -157,6 +161,8 @@ def answer_markdown(answer: Answer) -> str:
     else:
         parts.append(flagged_text(answer))
         parts.extend(flag_notes(answer))
+    if answer.window is not None:
+        parts.append(f"> 🗓 Dates: {chat_text(answer.window.describe())}")
     if answer.fallback:
         parts.append(f"> ⚠ {chat_text(answer.fallback)}")
     if answer.verification:
@@ -284,6 +290,8 @@ def _answer_heading(answer: Answer) -> list[str]:
     if answer.standalone_question:
         parts.append(f" (read as “{escape_html(answer.standalone_question)}”)")
     parts.append("</div>")
+    if answer.window is not None:
+        parts.append(f'<div class="aa-note">Dates: {escape_html(answer.window.describe())}</div>')
     if answer.fallback:
         parts.append(f'<div class="aa-note aa-warn">{escape_html(answer.fallback)}</div>')
     if answer.confidence is not None:
@@ -414,6 +422,67 @@ def upload_note(max_mb: int, extensions: Sequence[str]) -> str:
         f"Files up to {max_mb} MB: "
         + " ".join(f"`{e}`" for e in extensions)
         + ". URLs: one `http(s)://` address a line."
+    )
+
+
+# Stories and briefings
+
+
+def story_dates(story: Story) -> str:
+    """'2026-01-03' or '2026-01-03 – 2026-01-05' ('' when undated)."""
+    first, last = story.first_date, story.last_date
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} – {last.isoformat()}"
+
+
+def story_rows(stories: Sequence[Story]) -> list[list[object]]:
+    """id, articles, dates, outlets, title for each story."""
+    return [[s.id, s.size, story_dates(s), ", ".join(s.outlets[:3]), s.title] for s in stories]
+
+
+def story_choices(stories: Sequence[Story]) -> list[tuple[str, str]]:
+    """(label, id) pairs for the story picker."""
+    return [(f"{s.title} ({s.size} articles, {s.id})", s.id) for s in stories]
+
+
+def story_count(shown: int, total: int) -> str:
+    """'3 stories of two or more articles (of 40 in all)'."""
+    return (
+        f"{shown} stor{'y' if shown == 1 else 'ies'} of two or more articles "
+        f"(of {total} in all). Pick one and press **Brief**, or press it with none picked "
+        "for the largest stories."
+    )
+
+
+def briefing_markdown(briefing: Briefing) -> str:
+    """The briefing as Markdown: each story's title, its outlets and dates, and its cited
+    section (quoted text shown literally, bullets kept)."""
+    if not briefing.stories:
+        return "No story to brief."
+    parts: list[str] = []
+    for section in briefing.stories:
+        story = section.story
+        meta = [
+            f"{story.size} article{'s' if story.size != 1 else ''}",
+            ", ".join(story.outlets[:3]),
+            story_dates(story),
+            f"story {story.id}",
+        ]
+        parts.append(f"### {escape_md(story.title)}")
+        parts.append(f"*{escape_md(' · '.join(m for m in meta if m))}*")
+        parts.append(summary_markdown(section.summary, strict=True))
+    return "\n\n".join(parts)
+
+
+def briefing_sources_html(briefing: Briefing) -> str:
+    """The sources panel of every story of a briefing, one after the other."""
+    if not briefing.stories:
+        return sources_html(None)
+    return "".join(
+        f'<div class="aa-story"><h4>{escape_html(section.story.title)}</h4>'
+        f"{sources_html(section.summary)}</div>"
+        for section in briefing.stories
     )
 
 
