@@ -161,3 +161,36 @@ def test_a_second_process_uses_the_owners_store_and_takes_over_when_it_ends(
         owner.wait()
     assert store.count() == 4  # the owner died: this process now owns the folder itself
     assert store.ids() == {"c0", "c1", "c2", "d"}
+
+
+def _exact(
+    vectors_by_article: dict[str, np.ndarray], query: np.ndarray, allowed: set[str], k: int
+) -> list[str]:
+    scores = {
+        a: float(v @ query / np.linalg.norm(v) / np.linalg.norm(query))
+        for a, v in vectors_by_article.items()
+        if a in allowed
+    }
+    return sorted(scores, key=lambda a: -scores[a])[:k]
+
+
+@pytest.mark.parametrize("share", ["most", "few"])
+def test_filter_by_thousands_of_articles(store: VectorStore, share: str) -> None:
+    """A date window can allow tens of thousands of articles: more ids than one chroma filter
+    takes (each id an SQL variable). Many allowed: the nearest are filtered; few allowed among
+    many unknown ids: they are searched part by part. Either way, the exact top k."""
+    rng = np.random.default_rng(3)
+    n = 1200
+    rows = rng.normal(size=(n, 8)).astype(np.float32)
+    articles = {f"art{i:04d}": rows[i] for i in range(n)}
+    store.add([chunk(f"c{i:04d}", article=f"art{i:04d}") for i in range(n)], rows)
+    query = rng.normal(size=8).astype(np.float32)
+    if share == "most":
+        allowed = {a for i, a in enumerate(sorted(articles)) if i % 5}
+        ids = sorted(allowed)
+    else:
+        far = sorted(articles, key=lambda a: float(articles[a] @ query))[:7]  # the least similar
+        allowed = set(far)
+        ids = far + [f"gone{i}" for i in range(40_000)]  # past SQLite's 32,766 variables
+    hits = store.query(query, k=5, article_ids=ids)
+    assert [h.chunk.article_id for h in hits] == _exact(articles, query, allowed, 5)

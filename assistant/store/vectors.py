@@ -12,6 +12,9 @@ from assistant.embeddings import Vectors
 from assistant.errors import ConfigError, NotFoundError
 from assistant.models import Chunk, Hit
 
+WHERE_IDS = 500  # article ids per chroma filter (each one is an SQL variable in chroma)
+OVERFETCH = 20  # with more ids than that: neighbours taken per hit wanted, then filtered
+
 
 class VectorStore(Protocol):
     """Chunks with their vectors, searchable by vector. One store holds one library."""
@@ -130,19 +133,43 @@ class ChromaStore:
     def query(
         self, vector: Sequence[float] | Vectors, k: int, article_ids: Sequence[str] | None = None
     ) -> list[Hit]:
-        """The k nearest chunks, best first; score is cosine similarity."""
-        if article_ids is not None and not article_ids:
+        """The k nearest chunks, best first; score is cosine similarity. `article_ids` limits
+        them to those articles (a filter or a time window may name tens of thousands)."""
+        if k <= 0 or (article_ids is not None and not article_ids):
             return []
+        query = np.asarray(vector, dtype=np.float32)
+        if article_ids is None:
+            return self._nearest(query, k, None)
+        ids = list(dict.fromkeys(article_ids))
+        if len(ids) <= WHERE_IDS:
+            return self._nearest(query, k, ids)
+        # Too many ids for one filter (chroma passes each as an SQL variable): take more
+        # neighbours than needed and keep those of the allowed articles; when a small share of
+        # the library is allowed, that can find fewer than k, so then search the allowed
+        # articles part by part and keep the best.
+        allowed = set(ids)
+        nearest = self._nearest(query, k * OVERFETCH, None)
+        kept = [h for h in nearest if h.chunk.article_id in allowed]
+        if len(kept) >= k:
+            return kept[:k]
+        found: dict[str, Hit] = {}
+        for first in range(0, len(ids), WHERE_IDS):
+            for hit in self._nearest(query, k, ids[first : first + WHERE_IDS]):
+                found[hit.chunk.id] = hit
+        return sorted(found.values(), key=lambda h: -h.score)[:k]
+
+    def _nearest(self, query: Vectors, k: int, article_ids: list[str] | None) -> list[Hit]:
         where: dict[str, Any] | None = None
         if article_ids is not None:
-            ids = list(article_ids)
-            where = {"article_id": ids[0]} if len(ids) == 1 else {"article_id": {"$in": ids}}
-        if k <= 0:
-            return []
+            where = (
+                {"article_id": article_ids[0]}
+                if len(article_ids) == 1
+                else {"article_id": {"$in": article_ids}}
+            )
         # No count() first: it costs a scan of the collection's records on every question, and
         # chroma returns fewer hits when it has fewer than k.
         result = self._collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            query_embeddings=[query],
             n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
