@@ -3,8 +3,11 @@
 The CLI and the UI call this and nothing below it.
 
 >>> from assistant import Assistant
->>> print(Assistant().ask("How many missiles did Russia launch?").text)
-Russia attacked with 71 missiles, as well as 450 drones, the Ukrainian air force said. [1]
+>>> answer = Assistant().ask("How many missiles did Russia launch?")
+>>> print(answer.text)  # doctest: +ELLIPSIS
+71 missiles — "Russia attacked with 71 missiles, as well as 450 drones, ..." [1] ...
+>>> answer.short_answer, answer.confidence > 0.2
+('71', True)
 """
 
 from __future__ import annotations

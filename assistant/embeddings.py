@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +19,7 @@ from assistant.registry import Registry
 
 if TYPE_CHECKING:
     import onnxruntime
+    from tokenizers import Encoding
     from tokenizers import Tokenizer as WordPieceTokenizer
 
     from assistant.config import Settings
@@ -25,7 +28,13 @@ Vectors = NDArray[np.float32]
 
 BUNDLED_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 BUNDLED_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+BUNDLED_NAME = f"local-minilm:all-MiniLM-L6-v2-int8:{BUNDLED_MODEL_SHA256[:12]}"
 MAX_WORDPIECES = 256  # all-MiniLM-L6-v2 was trained with this window
+RECENT_TEXTS = 64
+"""Token vectors kept for the texts embedded or encoded last (questions, shortlists)."""
+QUERY_TEXTS = 2
+"""`embed` calls with at most this many texts (questions, not ingest batches) keep their
+token vectors, so the reader need not run the model on the question again."""
 
 
 class Embedder(Protocol):
@@ -102,6 +111,7 @@ class OnnxEmbedder:
         self._tokenizer: WordPieceTokenizer | None = None
         self._input_names: list[str] = []
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, TokenVectors] = OrderedDict()
 
     @classmethod
     def bundled(cls, batch_size: int = 4) -> OnnxEmbedder:
@@ -110,7 +120,7 @@ class OnnxEmbedder:
         return cls(
             model,
             tokenizer,
-            name=f"local-minilm:all-MiniLM-L6-v2-int8:{BUNDLED_MODEL_SHA256[:12]}",
+            name=BUNDLED_NAME,
             expected_sha256=BUNDLED_MODEL_SHA256,
             expected_tokenizer_sha256=BUNDLED_TOKENIZER_SHA256,
             batch_size=batch_size,
@@ -181,7 +191,7 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Unit vectors, one row per text, in the order given."""
-        session, tokenizer = self._load()
+        _, tokenizer = self._load()
         out = np.zeros((len(texts), 0), dtype=np.float32)
         if not texts:
             return out
@@ -190,22 +200,94 @@ class OnnxEmbedder:
         rows: dict[int, NDArray[np.float32]] = {}
         for first in range(0, len(order), self.batch_size):
             batch = order[first : first + self.batch_size]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            types = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                encoding = encodings[i]
-                n = len(encoding.ids)
-                ids[row, :n] = encoding.ids
-                mask[row, :n] = encoding.attention_mask
-                types[row, :n] = encoding.type_ids
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})
-            pooled = _mean_pool(np.asarray(hidden[0], dtype=np.float32), mask)
+            hidden, mask = self._forward([encodings[i] for i in batch])
+            pooled = _mean_pool(hidden, mask)
             for row, i in enumerate(batch):
                 rows[i] = pooled[row]
+                if len(texts) <= QUERY_TEXTS:
+                    self._remember(texts[i], encodings[i], hidden[row], pooled[row])
         return np.stack([rows[i] for i in range(len(texts))]).astype(np.float32)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Each text's WordPiece vectors (last hidden states, unit length) with their
+        character offsets, and its pooled vector.
+
+        One model call for the texts not seen lately: a question that was just embedded (for
+        retrieval) is not run again.
+        """
+        _, tokenizer = self._load()
+        with self._lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+        wanted = list(dict.fromkeys(t for t in texts if t not in known))
+        if wanted:
+            encodings = tokenizer.encode_batch(wanted)
+            hidden, mask = self._forward(encodings)
+            pooled = _mean_pool(hidden, mask)
+            for row, text in enumerate(wanted):
+                known[text] = self._remember(text, encodings[row], hidden[row], pooled[row])
+        return [known[t] for t in texts]
+
+    def _forward(
+        self, encodings: Sequence[Encoding]
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Last hidden states of a padded batch, and its attention mask."""
+        session, _ = self._load()
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        types = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            ids[row, :n] = encoding.ids
+            mask[row, :n] = encoding.attention_mask
+            types[row, :n] = encoding.type_ids
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})
+        return np.asarray(hidden[0], dtype=np.float32), mask
+
+    def _remember(
+        self,
+        text: str,
+        encoding: Encoding,
+        hidden: NDArray[np.float32],
+        pooled: NDArray[np.float32],
+    ) -> TokenVectors:
+        keep = [
+            i
+            for i, (special, (a, b)) in enumerate(
+                zip(encoding.special_tokens_mask, encoding.offsets, strict=True)
+            )
+            if not special and b > a
+        ]
+        vectors = TokenVectors(
+            vectors=normalize(hidden[keep]),
+            offsets=[encoding.offsets[i] for i in keep],
+            pooled=pooled,
+        )
+        with self._lock:
+            self._recent[text] = vectors
+            self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return vectors
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's contextual WordPiece vectors: row i covers characters offsets[i]."""
+
+    vectors: NDArray[np.float32]
+    """Unit rows, [CLS] and [SEP] left out."""
+    offsets: list[tuple[int, int]]
+    pooled: NDArray[np.float32]
+    """The text's vector as `embed` pools it (all tokens, unit length)."""
+
+
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """An embedder that also gives token-level vectors (for aligning words of two texts)."""
+
+    def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]: ...
 
 
 def _mean_pool(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:

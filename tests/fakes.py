@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from assistant.embeddings import Vectors, normalize
+from assistant.embeddings import TokenVectors, Vectors, normalize
 from assistant.models import Chunk, Hit
 
 _WORD = re.compile(r"\w+")
@@ -34,6 +34,24 @@ class HashEmbedder:
             if not out[row].any():
                 out[row, 0] = 1.0
         return normalize(out)
+
+    def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """A hashed one-hot vector per word: the same word always aligns with itself."""
+        out = []
+        for text in texts:
+            words = list(_WORD.finditer(text.lower()))
+            vectors = np.zeros((len(words), self.dim), dtype=np.float32)
+            for row, word in enumerate(words):
+                digest = hashlib.blake2b(word.group(0).encode(), digest_size=8).digest()
+                vectors[row, int.from_bytes(digest[:4], "little") % self.dim] = 1.0
+            out.append(
+                TokenVectors(
+                    vectors=vectors,
+                    offsets=[(m.start(), m.end()) for m in words],
+                    pooled=self.embed([text])[0],
+                )
+            )
+        return out
 
 
 class MemoryStore:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.api import samples_dir
 from assistant.cli import main
 
 
@@ -89,6 +90,19 @@ def test_demo_ingests_the_samples(capsys: pytest.CaptureFixture[str]) -> None:
     assert "4 added" in out and "Russia launches" in out
     code, out, _ = run(capsys, "demo")
     assert code == 0 and "4 unchanged" in out
+
+
+def test_ask_leads_with_the_short_answer_and_shows_the_confidence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    assert main(["ingest", str(samples_dir())]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "ask", "How many missiles did Russia launch?")
+    text = " ".join(out.split())
+    assert code == 0
+    assert text.startswith('71 missiles — "Russia attacked with 71 missiles, as well as 450 drones')
+    assert "confidence" in text
 
 
 def test_stories_and_brief(

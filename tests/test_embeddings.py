@@ -102,3 +102,32 @@ def test_hash_check_rejects_a_changed_tokenizer(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="tokenizer.json has sha256"):
         embedder.embed(["hello"])
+
+
+# Token vectors (the reader's alignment features)
+
+
+def test_token_vectors_pool_to_the_embedding_and_point_at_their_words(
+    onnx_embedder: OnnxEmbedder,
+) -> None:
+    texts = ["How many drones did Russia launch?", "Russia attacked with 450 drones."]
+    pooled = onnx_embedder.embed(texts)
+    [question, sentence] = onnx_embedder.token_vectors(texts)
+    assert question.pooled @ pooled[0] > 0.999 and sentence.pooled @ pooled[1] > 0.999
+    assert sentence.vectors.shape == (len(sentence.offsets), 384)
+    assert np.allclose(np.linalg.norm(sentence.vectors, axis=1), 1.0, atol=1e-4)
+    words = [texts[1][a:b] for a, b in sentence.offsets]
+    assert words[:3] == ["Russia", "attacked", "with"] and "drones" in words
+    drones = question.vectors[[texts[0][a:b] for a, b in question.offsets].index("drones")]
+    assert words[int(np.argmax(sentence.vectors @ drones))] == "drones"
+
+
+def test_token_vectors_of_a_text_embedded_last_need_no_new_model_run(
+    onnx_embedder: OnnxEmbedder,
+) -> None:
+    text = "Where were the talks held this week?"
+    onnx_embedder.embed([text])
+    first = onnx_embedder.token_vectors([text])[0]
+    again = onnx_embedder.token_vectors([text, "Another sentence entirely."])
+    assert again[0] is first and again[1].pooled.shape == (384,)
+    assert onnx_embedder.token_vectors([]) == []

@@ -307,6 +307,9 @@ def test_compare_missing_and_new_metrics() -> None:
         pytest.param("450 drones", ["about 450 drones"], 0.0, 0.8, id="partial"),
         pytest.param("Paris", ["London", "paris!"], 1.0, 1.0, id="any-gold"),
         pytest.param("", ["x"], 0.0, 0.0, id="empty"),
+        pytest.param("450 drones", ["450"], 0.0, 2 / 3, id="longer"),
+        pytest.param("Paris", ["London", "Paris, France"], 0.0, 2 / 3, id="best-alternative"),
+        pytest.param("the", ["a"], 1.0, 1.0, id="only-articles"),
     ],
 )
 def test_squad_short_answer_scores(prediction: str, golds: list[str], em: float, f1: float) -> None:

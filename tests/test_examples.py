@@ -191,6 +191,7 @@ def sandbox(
     env.update(
         ASSISTANT_HOME=str(home),
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),  # this checkout's code, even when the venv's install is another's
         ANONYMIZED_TELEMETRY="False",
         OMP_WAIT_POLICY="PASSIVE",
     )

@@ -93,7 +93,7 @@ def test_ask_see_the_streamed_answer_open_its_source_and_follow_up(session: Sess
     assert (
         "Russia launches year's biggest attack on Ukraine" in source.locator("summary").inner_text()
     )
-    mark = source.locator("mark")
+    mark = source.locator("mark").first  # the answer may quote a runner-up sentence too
     assert not mark.is_visible()
     source.locator("summary").click()
     assert mark.is_visible()

@@ -127,6 +127,10 @@ class Answerer:
                 verification = f"unverified: {decision.reason}"
         citations, invalid, flags = checked.citations, checked.invalid, checked.flags
         dated = date_answer(ask, checked.text, citations, flags, shown, articles, retrieved.window)
+        short = draft.short_answer
+        first = {c.number for c in citations if c.sentence == 0}
+        if any(s.older in first and s.newer not in first for s in dated.superseded):
+            short = None  # the sentence it came from now follows as "Earlier"
         timings["check"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - started
         standalone = retrieve_with or ask
@@ -141,7 +145,7 @@ class Answerer:
             engine=name,
             model=draft.model,
             confidence=draft.confidence,
-            short_answer=draft.short_answer,
+            short_answer=short,
             usage=draft.usage,
             fallback=note,
             verification=verification,

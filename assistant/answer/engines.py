@@ -71,7 +71,8 @@ EngineFactory = Callable[[Parts], AnswerEngine]
 ENGINES: Registry[EngineFactory] = Registry(
     "answer engine",
     {
-        "extractive": "assistant.answer.extractive:ExtractiveAnswers",
+        "extractive": "assistant.answer.reader:ReaderAnswers",
+        "heuristic": "assistant.answer.extractive:ExtractiveAnswers",
         "openai": "assistant.answer.generative:LLMAnswers",
     },
 )

@@ -246,14 +246,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _key(term: str) -> str:
+def match_key(term: str) -> str:
     """An index term for matching: a final 'e' dropped, so 'damage' meets 'damaged'."""
     return term[:-1] if len(term) > 3 and term.endswith("e") else term
 
 
-def _keys(text: str) -> list[str]:
+def match_keys(text: str) -> list[str]:
     """The matching keys of a text's index terms, accents folded."""
-    return [_key(t) for t in terms(fold(text))]
+    return [match_key(t) for t in terms(fold(text))]
 
 
 def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
@@ -392,18 +392,18 @@ class ExtractiveEngine:
         if not candidates:
             return []
         q_raw = question_terms(fold(question))
-        q_seq = [_key(t) for t in q_raw]
+        q_seq = [match_key(t) for t in q_raw]
         q_terms = list(dict.fromkeys(q_seq))
         q_set = set(q_terms)
         q_bigrams = _bigrams(q_seq)
-        sentence_seqs = [_keys(c.text) for c in candidates]
+        sentence_seqs = [match_keys(c.text) for c in candidates]
         sentence_terms = [set(seq) for seq in sentence_seqs]
         if idf is None:
             idf = _local_idf(sentence_terms)
         weights: dict[str, float] = {}
         for raw, key in zip(q_raw, q_seq, strict=True):
             weights[key] = max(weights.get(key, 0.0), idf(raw))
-        named = [_key(t) for t in named_terms(fold(question))]
+        named = [match_key(t) for t in named_terms(fold(question))]
         named = list(dict.fromkeys(named)) or sorted(q_terms, key=lambda t: -weights[t])[:1]
         total = sum(weights.values()) or 1.0
         rarest = max(weights.values(), default=1.0) or 1.0
@@ -414,8 +414,8 @@ class ExtractiveEngine:
             else set()
         )
         retrieval = {s.number: s.hit.dense if s.hit.dense is not None else 0.0 for s in sources}
-        chunk_terms = {s.number: set(_keys(s.hit.chunk.text)) for s in sources}
-        title_terms = {s.number: set(_keys(s.title)) for s in sources}
+        chunk_terms = {s.number: set(match_keys(s.hit.chunk.text)) for s in sources}
+        title_terms = {s.number: set(match_keys(s.title)) for s in sources}
         for i, c in enumerate(candidates):
             own_terms = sentence_terms[i]
             near: set[str] = set()
@@ -537,13 +537,15 @@ def _local_idf(sentence_terms: Sequence[set[str]]) -> IdfLookup:
             df[t] = df.get(t, 0) + 1
 
     def idf(term: str) -> float:
-        return math.log(1 + (n + 1) / (df.get(_key(term), 0) + 0.5))
+        return math.log(1 + (n + 1) / (df.get(match_key(term), 0) + 0.5))
 
     return idf
 
 
 class ExtractiveAnswers:
     """The offline answer engine: quotes the best retrieved sentences, or abstains."""
+
+    tuned_on = ("squad-tune", "seed")  # eval/tune_extractive.py: SQuAD tune half, seed set kept
 
     def __init__(self, parts: Parts) -> None:
         self.library = parts.library

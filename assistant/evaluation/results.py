@@ -66,7 +66,7 @@ class CaseResult(BaseModel):
     tags: list[str] = Field(default_factory=list)
     answerable: bool = True
     answer: str = ""
-    short_answer: str | None = None
+    short_answer: str | None = Field(None, description="the engine's short answer, if any")
     abstained: bool = False
     correct: bool = False
     confidence: float | None = Field(None, description="the engine's probability of being right")
