@@ -8,6 +8,7 @@ import pytest
 from fakes import MemoryStore
 
 from assistant.models import Chunk
+from assistant.store import vectors as vector_store
 from assistant.store.shared import SharedStore
 from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
 
@@ -174,11 +175,16 @@ def _exact(
     return sorted(scores, key=lambda a: -scores[a])[:k]
 
 
-@pytest.mark.parametrize("share", ["most", "few"])
-def test_filter_by_thousands_of_articles(store: VectorStore, share: str) -> None:
+@pytest.mark.parametrize("share", ["most", "few", "few-in-parts"])
+def test_filter_by_thousands_of_articles(
+    store: VectorStore, share: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A date window can allow tens of thousands of articles: more ids than one chroma filter
-    takes (each id an SQL variable). Many allowed: the nearest are filtered; few allowed among
-    many unknown ids: they are searched part by part. Either way, the exact top k."""
+    takes (each id an SQL variable). Then more and more of the nearest are taken and filtered,
+    and when they hold too few, the allowed articles are searched part by part. Either way,
+    the exact top k."""
+    if share == "few-in-parts":  # the nearest never hold enough: part by part
+        monkeypatch.setattr(vector_store, "OVERFETCH", (2,))
     rng = np.random.default_rng(3)
     n = 1200
     rows = rng.normal(size=(n, 8)).astype(np.float32)
@@ -191,6 +197,7 @@ def test_filter_by_thousands_of_articles(store: VectorStore, share: str) -> None
     else:
         far = sorted(articles, key=lambda a: float(articles[a] @ query))[:7]  # the least similar
         allowed = set(far)
-        ids = far + [f"gone{i}" for i in range(40_000)]  # past SQLite's 32,766 variables
+        gone = 40_000 if share == "few" else 1_500  # 40,000: past SQLite's 32,766 variables
+        ids = far + [f"gone{i}" for i in range(gone)]
     hits = store.query(query, k=5, article_ids=ids)
     assert [h.chunk.article_id for h in hits] == _exact(articles, query, allowed, 5)

@@ -13,7 +13,8 @@ from assistant.errors import ConfigError, NotFoundError
 from assistant.models import Chunk, Hit
 
 WHERE_IDS = 500  # article ids per chroma filter (each one is an SQL variable in chroma)
-OVERFETCH = 20  # with more ids than that: neighbours taken per hit wanted, then filtered
+OVERFETCH = (20, 200, 2000)  # with more ids: neighbours taken per hit wanted, then filtered
+MAX_PARTS = 20  # searched part by part when the nearest hold too few: at most this many filters
 
 
 class VectorStore(Protocol):
@@ -143,16 +144,20 @@ class ChromaStore:
         ids = list(dict.fromkeys(article_ids))
         if len(ids) <= WHERE_IDS:
             return self._nearest(query, k, ids)
-        # Too many ids for one filter (chroma passes each as an SQL variable): take more
-        # neighbours than needed and keep those of the allowed articles; when a small share of
-        # the library is allowed, that can find fewer than k, so then search the allowed
-        # articles part by part and keep the best.
+        # Too many ids for one filter (chroma passes each as an SQL variable): take more and
+        # more neighbours and keep those of the allowed articles. When a small share of the
+        # library is allowed that can stay short of k; then, if the ids are not too many,
+        # search them part by part, else keep what was found (those articles are far away).
         allowed = set(ids)
-        nearest = self._nearest(query, k * OVERFETCH, None)
-        kept = [h for h in nearest if h.chunk.article_id in allowed]
-        if len(kept) >= k:
+        kept: list[Hit] = []
+        for factor in OVERFETCH:
+            nearest = self._nearest(query, k * factor, None)
+            kept = [h for h in nearest if h.chunk.article_id in allowed]
+            if len(kept) >= k or len(nearest) < k * factor:  # enough, or the whole store
+                return kept[:k]
+        if len(ids) > WHERE_IDS * MAX_PARTS:
             return kept[:k]
-        found: dict[str, Hit] = {}
+        found: dict[str, Hit] = {h.chunk.id: h for h in kept}
         for first in range(0, len(ids), WHERE_IDS):
             for hit in self._nearest(query, k, ids[first : first + WHERE_IDS]):
                 found[hit.chunk.id] = hit
