@@ -209,11 +209,12 @@ def ingest_hundred(assistant: Assistant, home: Path, size: int) -> dict[str, Any
     folder.mkdir(parents=True)
     library = assistant.library()
     bbc = [s.article.id for s in library.catalog.all(library.name) if "bbc" in s.article.origin]
+    run = time.strftime("%Y%m%d%H%M%S")  # new texts on every run: a rerun must not be a no-op
     for i, article_id in enumerate(bbc[:100]):
         full = library.catalog.get(library.name, article_id)  # all() leaves the text out
         assert full is not None
         body = full.article.text
-        text = f"Scale test {size} article {i}\n\n{body}\n\nScale test marker {size}-{i}."
+        text = f"Scale test {size} article {i}\n\n{body}\n\nScale test marker {size}-{i}-{run}."
         (folder / f"a{i:03d}.txt").write_text(text, encoding="utf-8")
     started = time.perf_counter()
     report = assistant.ingest(folder)
