@@ -655,6 +655,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop a long-running command cleanly, even when it was
+    started with SIGINT ignored (a background job of a script: Python then leaves it ignored)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     from assistant.models import PollReport
 
@@ -679,6 +691,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"  [{done}/{total}] {_shorten(label, 100)}", file=err, flush=True)
 
+    _stop_on_signals()
     try:
         assistant.watch(
             *args.feeds,
@@ -996,8 +1009,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"{assistant.settings.home}; Ctrl-C stops",
         flush=True,
     )
-    while True:
-        time.sleep(3600)
+    _stop_on_signals()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr, flush=True)
+        return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -185,7 +185,22 @@ def test_watch_once_from_the_command_line(
     assert len(site.hits("/news/meta")) == 1
 
 
-def test_watch_stops_cleanly_on_ctrl_c(site: Site, tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop", "started"),
+    [
+        pytest.param(signal.SIGINT, None, id="ctrl-c"),
+        # A background job of a script starts with SIGINT ignored; Ctrl-C must still stop it.
+        pytest.param(signal.SIGINT, _ignore_sigint, id="ctrl-c-started-ignoring-it"),
+        pytest.param(signal.SIGTERM, None, id="sigterm"),
+    ],
+)
+def test_watch_stops_cleanly_on_ctrl_c(
+    site: Site, tmp_path: Path, stop: int, started: Callable[[], None] | None
+) -> None:
     pages = stories(site)
     feed = feed_of(site, [pages["meta"]])
     env = {
@@ -202,6 +217,7 @@ def test_watch_stops_cleanly_on_ctrl_c(site: Site, tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=started,
     )
     guard = threading.Timer(60, process.kill)  # never hang the suite
     guard.start()
@@ -213,7 +229,7 @@ def test_watch_stops_cleanly_on_ctrl_c(site: Site, tmp_path: Path) -> None:
             assert line, "watch ended before its first poll"
             lines.append(line)
         time.sleep(0.2)  # in the pause between polls now
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=30)
     finally:
         guard.cancel()
