@@ -36,6 +36,7 @@ import re
 from typing import Literal
 
 from assistant.models import TimeWindow
+from assistant.numbers import UNITS
 
 MONTHS = {
     name: number
@@ -73,21 +74,11 @@ WEEKDAYS = {
     )
     for name in names
 }
+# Counts a time phrase may use: "two weeks", "a few days", "a couple of months".
 NUMBER_WORDS = {
+    **{word: n for word, n in UNITS.items() if 1 <= n <= 12},
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
     "few": 3,
     "couple of": 2,
 }
@@ -150,9 +141,7 @@ _MONTH = (
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _ORD = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
-_COUNT = (
-    r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|few|couple of)"
-)
+_COUNT = r"(?:\d{1,3}|" + "|".join(NUMBER_WORDS) + ")"
 _UNIT = r"(?:days?|weeks?|months?|years?)"
 
 # A point or period in time, as a named group alternative; `_period` reads the match.
