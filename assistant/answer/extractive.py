@@ -306,6 +306,25 @@ class ExtractiveConfig:
         return {name: float(getattr(self, f"c_{name}")) for name in FEATURES}
 
 
+def source_sentences(
+    sources: Sequence[Source], articles: Mapping[str, Article]
+) -> Iterator[tuple[int, int, str, int, int, str]]:
+    """Every sentence of the sources once (chunks overlap), in source order: (the source's
+    position from 0, its [n], article id, start, end in the article, text)."""
+    seen: set[tuple[str, int]] = set()
+    for rank, source in enumerate(sources):
+        chunk = source.hit.chunk
+        article = articles.get(chunk.article_id)
+        text = article.text if article is not None and article.text else None
+        for a, b in sentence_spans(chunk.text):
+            start, end = chunk.start + a, chunk.start + b
+            if (chunk.article_id, start) in seen:
+                continue
+            seen.add((chunk.article_id, start))
+            sentence = text[start:end] if text else chunk.text[a:b]
+            yield rank, source.number, chunk.article_id, start, end, sentence
+
+
 @dataclass
 class Candidate:
     """A sentence of a retrieved chunk, with its scores."""
@@ -359,20 +378,10 @@ class ExtractiveEngine:
         self, sources: Sequence[Source], articles: Mapping[str, Article]
     ) -> list[Candidate]:
         """Every sentence of the sources, once (chunks overlap), with article offsets."""
-        seen: set[tuple[str, int]] = set()
-        out: list[Candidate] = []
-        for source in sources:
-            chunk = source.hit.chunk
-            article = articles.get(chunk.article_id)
-            text = article.text if article is not None and article.text else None
-            for a, b in sentence_spans(chunk.text):
-                start, end = chunk.start + a, chunk.start + b
-                if (chunk.article_id, start) in seen:
-                    continue
-                seen.add((chunk.article_id, start))
-                sentence = text[start:end] if text else chunk.text[a:b]
-                out.append(Candidate(source.number, chunk.article_id, start, end, sentence))
-        return out
+        return [
+            Candidate(number, article_id, start, end, text)
+            for _, number, article_id, start, end, text in source_sentences(sources, articles)
+        ]
 
     def features(
         self,

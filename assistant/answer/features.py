@@ -38,10 +38,10 @@ from assistant.answer.extractive import (
     named_terms,
     proper_names,
     question_terms,
+    source_sentences,
 )
 from assistant.embeddings import TokenVectors
 from assistant.models import Article, Source
-from assistant.sentences import sentence_spans
 from assistant.store.lexical import STOPWORDS, stem
 
 IdfLookup = Callable[[str], float]
@@ -147,20 +147,10 @@ class Sentence:
 
 def sentences_of(sources: Sequence[Source], articles: Mapping[str, Article]) -> list[Sentence]:
     """Every sentence of the sources once (chunks overlap), in source order, article offsets."""
-    seen: set[tuple[str, int]] = set()
-    out: list[Sentence] = []
-    for rank, source in enumerate(sources):
-        chunk = source.hit.chunk
-        article = articles.get(chunk.article_id)
-        text = article.text if article is not None and article.text else None
-        for a, b in sentence_spans(chunk.text):
-            start, end = chunk.start + a, chunk.start + b
-            if (chunk.article_id, start) in seen:
-                continue
-            seen.add((chunk.article_id, start))
-            sentence = text[start:end] if text else chunk.text[a:b]
-            out.append(Sentence(source.number, chunk.article_id, start, end, sentence, rank))
-    return out
+    return [
+        Sentence(number, article_id, start, end, text, rank)
+        for rank, number, article_id, start, end, text in source_sentences(sources, articles)
+    ]
 
 
 def _bigrams(seq: Sequence[str]) -> set[tuple[str, str]]:
