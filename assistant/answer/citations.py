@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from assistant.answer.claims import ClaimCheck, Evidence, Verdict, check_sentence
 from assistant.answer.markers import parse_markers
@@ -114,6 +115,36 @@ def source_sentences(source: Source, article: Article | None) -> list[tuple[str,
     return out or [(chunk.text, chunk.start, chunk.end)]
 
 
+def cite(
+    source: Source,
+    quote: str,
+    start: int,
+    end: int,
+    *,
+    support: float,
+    sentence: int = 0,
+    verdict: Literal["supported", "contradicted", "not_found"] = "supported",
+    reason: str = "",
+) -> Citation:
+    """A citation of a quote (offsets in the source's article) from one source."""
+    return Citation(
+        number=source.number,
+        article_id=source.hit.chunk.article_id,
+        title=source.title,
+        source=source.source,
+        url=source.url,
+        date=source.date,
+        chunk_id=source.hit.chunk.id,
+        quote=quote,
+        start=start,
+        end=end,
+        support=support,
+        sentence=sentence,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
 def best_quote(
     claim: str,
     quotes: Sequence[tuple[str, int, int]],
@@ -213,17 +244,11 @@ def check_citations(
             quote, start, end, support = best_quote(sentence, quotes(number), similarity, aligned)
             source = by_number[number]
             citations.append(
-                Citation(
-                    number=number,
-                    article_id=source.hit.chunk.article_id,
-                    title=source.title,
-                    source=source.source,
-                    url=source.url,
-                    date=source.date,
-                    chunk_id=source.hit.chunk.id,
-                    quote=quote,
-                    start=start,
-                    end=end,
+                cite(
+                    source,
+                    quote,
+                    start,
+                    end,
                     support=support,
                     sentence=index,
                     verdict=verdict.value,

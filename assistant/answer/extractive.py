@@ -306,7 +306,7 @@ class ExtractiveConfig:
         return {name: float(getattr(self, f"c_{name}")) for name in FEATURES}
 
 
-def source_sentences(
+def distinct_sentences(
     sources: Sequence[Source], articles: Mapping[str, Article]
 ) -> Iterator[tuple[int, int, str, int, int, str]]:
     """Every sentence of the sources once (chunks overlap), in source order: (the source's
@@ -380,7 +380,7 @@ class ExtractiveEngine:
         """Every sentence of the sources, once (chunks overlap), with article offsets."""
         return [
             Candidate(number, article_id, start, end, text)
-            for _, number, article_id, start, end, text in source_sentences(sources, articles)
+            for _, number, article_id, start, end, text in distinct_sentences(sources, articles)
         ]
 
     def features(

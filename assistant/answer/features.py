@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assistant.answer.extractive import (
+    distinct_sentences,
     expected_type,
     fold,
     has_type,
@@ -38,7 +39,6 @@ from assistant.answer.extractive import (
     named_terms,
     proper_names,
     question_terms,
-    source_sentences,
 )
 from assistant.embeddings import TokenVectors
 from assistant.models import Article, Source
@@ -149,7 +149,7 @@ def sentences_of(sources: Sequence[Source], articles: Mapping[str, Article]) -> 
     """Every sentence of the sources once (chunks overlap), in source order, article offsets."""
     return [
         Sentence(number, article_id, start, end, text, rank)
-        for rank, number, article_id, start, end, text in source_sentences(sources, articles)
+        for rank, number, article_id, start, end, text in distinct_sentences(sources, articles)
     ]
 
 

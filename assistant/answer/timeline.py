@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
-from assistant.answer.citations import answer_sentences, source_sentences, strip_markers
+from assistant.answer.citations import answer_sentences, cite, source_sentences, strip_markers
 from assistant.answer.claims import Evidence, Verdict, check_claim, has_figure
 from assistant.ingest.dates import long_date, relative_dates, with_dates
 from assistant.models import Article, Citation, Flag, Source, Summary, Superseded, TimeWindow
@@ -62,21 +62,7 @@ class _Note:
 
 
 def _citation(source: Source, quote: str, start: int, end: int, reason: str) -> Citation:
-    return Citation(
-        number=source.number,
-        article_id=source.hit.chunk.article_id,
-        title=source.title,
-        source=source.source,
-        url=source.url,
-        date=source.date,
-        chunk_id=source.hit.chunk.id,
-        quote=quote,
-        start=start,
-        end=end,
-        support=1.0,
-        sentence=0,
-        reason=reason,
-    )
+    return cite(source, quote, start, end, support=1.0, sentence=0, reason=reason)
 
 
 def _shown(quote: str) -> str:
