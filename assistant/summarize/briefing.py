@@ -36,6 +36,7 @@ from assistant.errors import ConfigError
 from assistant.llm import LLM, Message
 from assistant.models import (
     Article,
+    Chunk,
     Citation,
     Disagreement,
     Flag,
@@ -121,6 +122,26 @@ class Numbered:
     number: int
     article: Article
     spans: list[tuple[int, int]]
+
+    def cite(
+        self, chunks: Sequence[Chunk], start: int, end: int, sentence: int, fallback: str = ""
+    ) -> Citation:
+        """A citation of article[start:end], in the chunk that holds it (else `fallback`)."""
+        article = self.article
+        return Citation(
+            number=self.number,
+            article_id=article.id,
+            title=article.title,
+            source=article.source,
+            url=article.url,
+            date=article.date,
+            chunk_id=chunk_at(chunks, start, end) or fallback,
+            quote=article.text[start:end],
+            start=start,
+            end=end,
+            support=1.0,
+            sentence=sentence,
+        )
 
     def sentence(self, i: int) -> str:
         a, b = self.spans[i]
@@ -248,22 +269,8 @@ class Briefer:
         citations: list[Citation] = []
 
         def cite(numbered: Numbered, start: int, end: int, index: int) -> Citation:
-            article = numbered.article
-            source = sources[numbered.number - 1]
-            return Citation(
-                number=numbered.number,
-                article_id=article.id,
-                title=article.title,
-                source=article.source,
-                url=article.url,
-                date=article.date,
-                chunk_id=chunk_at(chunks[article.id], start, end) or source.hit.chunk.id,
-                quote=article.text[start:end],
-                start=start,
-                end=end,
-                support=1.0,
-                sentence=index,
-            )
+            fallback = sources[numbered.number - 1].hit.chunk.id
+            return numbered.cite(chunks[numbered.article.id], start, end, index, fallback)
 
         for s in lead.sentences:
             mine = [c.model_copy(update={"sentence": len(sentences)}) for c in s.citations]
@@ -353,21 +360,7 @@ class QuotedLead:
             numbered, i = pool[p]
             a, b = numbered.spans[i]
             article = numbered.article
-            chunks = self.library.chunks(article.id)
-            citation = Citation(
-                number=numbered.number,
-                article_id=article.id,
-                title=article.title,
-                source=article.source,
-                url=article.url,
-                date=article.date,
-                chunk_id=chunk_at(chunks, a, b) or "",
-                quote=article.text[a:b],
-                start=a,
-                end=b,
-                support=1.0,
-                sentence=len(sentences),
-            )
+            citation = numbered.cite(self.library.chunks(article.id), a, b, len(sentences))
             citations.append(citation)
             sentences.append(
                 SummarySentence(
