@@ -12,10 +12,11 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from assistant.store.catalog import (
     stored_article,
 )
 from assistant.store.lexical import terms
+from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS libraries (
@@ -84,6 +88,8 @@ CREATE TABLE IF NOT EXISTS intents (
 LIBRARY_COLUMNS = {
     "n_articles": "INTEGER NOT NULL DEFAULT 0",
     "n_chunks": "INTEGER NOT NULL DEFAULT 0",
+    "n_terms": "INTEGER NOT NULL DEFAULT 0",  # index terms in all chunks (average length)
+    "top_built": "INTEGER NOT NULL DEFAULT 0",  # 1 once the impact lists hold every chunk
 }
 # Columns added to the articles table since its first version (NULL in older rows).
 ARTICLE_ADDED_COLUMNS = {
@@ -124,6 +130,7 @@ class SqliteCatalog:
         self._lock = threading.RLock()
         self._depth = 0
         self._writers: dict[str, tuple[threading.RLock, list[int]]] = {}
+        self._changes: dict[str, Changes] = {}  # keyword postings written in this transaction
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -160,6 +167,7 @@ class SqliteCatalog:
             self._depth = 1
             try:
                 yield
+                self._apply_changes()
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -167,6 +175,7 @@ class SqliteCatalog:
                 self._db.execute("COMMIT")
             finally:
                 self._depth = 0
+                self._changes.clear()
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:
@@ -193,6 +202,11 @@ class SqliteCatalog:
                 (name, embedder, now),
             )
             self._create_index(name)
+            self._db.execute(  # a new library's impact lists are complete: it has no chunks
+                "UPDATE libraries SET top_built = 1 WHERE name = ? "
+                "AND NOT EXISTS (SELECT 1 FROM chunks WHERE library = ?)",
+                (name, name),
+            )
         row = self.library(name)
         assert row is not None
         return row
@@ -206,6 +220,7 @@ class SqliteCatalog:
         self._db.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, row)"
         )
+        self._db.execute(create_sql(table))
 
     def set_dim(self, name: str, dim: int) -> None:
         """Record the vector size once the first vectors exist."""
@@ -237,6 +252,7 @@ class SqliteCatalog:
             ):
                 self._db.execute(sql, (name,))
             self._db.execute(f"DROP TABLE IF EXISTS {table}_vocab")
+            self._db.execute(f"DROP TABLE IF EXISTS {top_table(table)}")
             self._db.execute(f"DROP TABLE IF EXISTS {table}")
 
     def count(self, library: str) -> tuple[int, int]:
@@ -318,7 +334,9 @@ class SqliteCatalog:
             (library, *values.values()),
         )
         table = fts_table(library)
-        for chunk in chunks:
+        words = [terms(f"{article.title}\n{chunk.text}") for chunk in chunks]
+        changes = self._changes.setdefault(library, Changes())
+        for chunk, chunk_words in zip(chunks, words, strict=True):
             cursor = self._db.execute(
                 "INSERT INTO chunks (library, id, article_id, idx, start, stop, n_tokens, text) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -333,24 +351,35 @@ class SqliteCatalog:
                     chunk.text,
                 ),
             )
+            assert cursor.lastrowid is not None
             self._db.execute(
                 f"INSERT INTO {table} (rowid, terms) VALUES (?, ?)",
-                (cursor.lastrowid, " ".join(terms(f"{article.title}\n{chunk.text}"))),
+                (cursor.lastrowid, " ".join(chunk_words)),
             )
+            changes.add(cursor.lastrowid, chunk_words)
         self._db.execute(
-            "UPDATE libraries SET n_articles = n_articles + 1, n_chunks = n_chunks + ? "
-            "WHERE name = ?",
-            (len(chunks), library),
+            "UPDATE libraries SET n_articles = n_articles + 1, n_chunks = n_chunks + ?, "
+            "n_terms = n_terms + ? WHERE name = ?",
+            (len(chunks), sum(map(len, words)), library),
         )
 
     def _remove(self, library: str, article_id: str) -> list[str]:
         """Delete an article's rows (article, chunks, keyword entries); its chunk ids."""
         table = fts_table(library)
         rows = self._db.execute(
-            "SELECT n, id FROM chunks WHERE library = ? AND article_id = ?", (library, article_id)
+            "SELECT c.n, c.id, ifnull(a.title, '') || char(10) || c.text FROM chunks c "
+            "LEFT JOIN articles a "
+            "ON a.library = c.library AND a.id = c.article_id "
+            "WHERE c.library = ? AND c.article_id = ?",
+            (library, article_id),
         ).fetchall()
-        for n, _ in rows:
+        changes = self._changes.setdefault(library, Changes())
+        n_terms = 0
+        for n, _, text in rows:
             self._db.execute(f"DELETE FROM {table} WHERE rowid = ?", (n,))
+            words = terms(str(text))
+            changes.remove(int(n), words)
+            n_terms += len(words)
         self._db.execute(
             "DELETE FROM chunks WHERE library = ? AND article_id = ?", (library, article_id)
         )
@@ -358,11 +387,11 @@ class SqliteCatalog:
             "DELETE FROM articles WHERE library = ? AND id = ?", (library, article_id)
         ).rowcount
         self._db.execute(
-            "UPDATE libraries SET n_articles = n_articles - ?, n_chunks = n_chunks - ? "
-            "WHERE name = ?",
-            (gone, len(rows), library),
+            "UPDATE libraries SET n_articles = n_articles - ?, n_chunks = n_chunks - ?, "
+            "n_terms = max(n_terms - ?, 0) WHERE name = ?",
+            (gone, len(rows), n_terms, library),
         )
-        return [str(chunk_id) for _, chunk_id in rows]
+        return [str(chunk_id) for _, chunk_id, _ in rows]
 
     def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None:
         """Write an article as it was (a migration or an import): no duplicate checks."""
@@ -584,6 +613,43 @@ class SqliteCatalog:
 
     # Keyword search
 
+    def _apply_changes(self) -> None:
+        """Write this transaction's keyword postings into the impact lists (just before its
+        commit); a library whose lists were never built gets them built now."""
+        for library, changes in self._changes.items():
+            built, n_chunks, n_terms = self._db.execute(
+                "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?", (library,)
+            ).fetchone() or (1, 0, 0)
+            lists = TopLists(self._db, fts_table(library))
+            if built:
+                lists.apply(changes, n_terms / max(n_chunks, 1))
+            else:
+                self._build_top(library)
+
+    def reindex(self, library: str, progress: Callable[[int], None] | None = None) -> None:
+        """Build the library's impact lists from its chunks (libraries from before them)."""
+        with self.transaction():
+            self._build_top(library, progress)
+
+    def _build_top(self, library: str, progress: Callable[[int], None] | None = None) -> None:
+        def page(after: int, limit: int) -> list[tuple[int, str]]:
+            rows = self._db.execute(
+                "SELECT c.n, ifnull(a.title, '') || char(10) || c.text FROM chunks c "
+                "LEFT JOIN articles a ON a.library = c.library AND a.id = c.article_id "
+                "WHERE c.library = ? AND c.n > ? ORDER BY c.n LIMIT ?",
+                (library, after, limit),
+            ).fetchall()
+            return [(int(n), str(text)) for n, text in rows]
+
+        log.warning(
+            "building the keyword index of library %r, once (about a minute per 300,000 chunks)",
+            library,
+        )
+        total = TopLists(self._db, fts_table(library)).build(page, progress)
+        self._db.execute(
+            "UPDATE libraries SET top_built = 1, n_terms = ? WHERE name = ?", (total, library)
+        )
+
     def lexical(self, library: str) -> SqliteLexical:
         """BM25 over the library's chunks (title and text)."""
         return SqliteLexical(self, library)
@@ -604,6 +670,14 @@ class SqliteLexical:
         words = list(dict.fromkeys(terms(query)))
         if not words or k <= 0:
             return []
+        if allowed is None:
+            with self.catalog._lock:
+                built, n_chunks, n_terms = self.catalog._db.execute(
+                    "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
+                    (self.library,),
+                ).fetchone() or (0, 0, 0)
+                if built and n_chunks:
+                    return self._top(words, n_chunks, n_terms / n_chunks, k)
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         t = self.table
         params: list[object] = [match]
@@ -627,6 +701,19 @@ class SqliteLexical:
         except sqlite3.OperationalError:  # no such table: a library created before FTS
             return []
         return [(str(r[0]), float(str(r[1]))) for r in rows if float(str(r[1])) > 0]
+
+    def _top(
+        self, words: list[str], n_chunks: int, average: float, k: int
+    ) -> list[tuple[str, float]]:
+        """Search the impact lists (the caller holds the catalog's lock)."""
+        best = TopLists(self.catalog._db, self.table).search(words, n_chunks, average, k)
+        names = dict(
+            self.catalog._db.execute(
+                "SELECT n, id FROM chunks WHERE n IN (SELECT value FROM json_each(?))",
+                (json.dumps([n for n, _ in best]),),
+            ).fetchall()
+        )
+        return [(str(names[n]), value) for n, value in best if n in names]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an index term over the library's chunks."""

@@ -1,0 +1,223 @@
+"""The embedded catalog's impact-ordered keyword index (see impact.py), kept in SQLite.
+
+One table per library, `<fts table>_top (term, df, postings)`: each term's document frequency
+and its best postings as one blob. Writes collect their changes per transaction
+(`Changes`); `TopLists.apply` rewrites each touched term's row once, just before the commit, so
+adding or removing k chunks costs O(k * their terms), whatever the size of the library. A
+library from before this index is searched with FTS5 until `TopLists.build` has run: the first
+write to it builds the lists (about a minute per 300,000 chunks, once).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.store.impact import REFILL, TOP, Postings, chunk_postings, score
+from assistant.store.lexical import K1, B, bm25_idf, terms
+
+RESCORE = 4  # candidates rescored exactly, per result wanted
+BUILD_PAGE = 5000  # chunks read per query while building
+BUILD_FLUSH = 4_000_000  # postings held before they are cut to each term's best TOP
+SAMPLE = 5000  # chunks that estimate the average length while building
+
+
+def top_table(fts: str) -> str:
+    return f"{fts}_top"
+
+
+def create_sql(fts: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {top_table(fts)} (term TEXT PRIMARY KEY, "
+        "df INTEGER NOT NULL, postings BLOB NOT NULL) WITHOUT ROWID"
+    )
+
+
+@dataclass
+class Changes:
+    """A transaction's changes to one library's postings."""
+
+    added: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    removed: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    df: Counter[str] = field(default_factory=Counter)
+
+    def add(self, n: int, words: Sequence[str]) -> None:
+        for term, (tf, length) in chunk_postings(words).items():
+            self.added[term].append((n, tf, length))
+            self.df[term] += 1
+
+    def remove(self, n: int, words: Sequence[str]) -> None:
+        for term in set(words):
+            self.removed[term].add(n)
+            self.df[term] -= 1
+
+    def terms(self) -> list[str]:
+        return sorted(set(self.added) | set(self.removed) | set(self.df))
+
+
+class TopLists:
+    """One library's impact lists in an open SQLite connection (the caller holds its lock and
+    runs writes inside a transaction)."""
+
+    def __init__(self, db: sqlite3.Connection, fts: str) -> None:
+        self.db = db
+        self.fts = fts
+        self.table = top_table(fts)
+
+    def rows(self, words: Sequence[str]) -> dict[str, tuple[int, Postings]]:
+        """term -> (df, postings) for the terms that have postings."""
+        found: dict[str, tuple[int, Postings]] = {}
+        for first in range(0, len(words), 500):
+            for term, df, blob in self.db.execute(
+                f"SELECT term, df, postings FROM {self.table} "
+                "WHERE term IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(words[first : first + 500])),),
+            ):
+                found[str(term)] = (int(df), Postings.unpack(blob))
+        return found
+
+    def search(
+        self, words: Sequence[str], n_documents: int, average: float, k: int
+    ) -> list[tuple[int, float]]:
+        """The k best (chunk row number, BM25 score) pairs.
+
+        When a word's list is cut, the lists give each chunk a lower bound of its score: the
+        `RESCORE * k` best by that bound get their exact BM25 from their index terms."""
+        rows = self.rows(words)
+        cut = any(df > len(postings.ids) for df, postings in rows.values())
+        best = score(list(rows.values()), n_documents, average, RESCORE * k if cut else k)
+        if not cut or not best:
+            return best
+        order = list(rows)
+        idf = np.array([bm25_idf(n_documents, rows[t][0]) for t in order])
+        ids, tfs, lengths = [], [], []
+        for n, text in self.db.execute(
+            f"SELECT rowid, terms FROM {self.fts} WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps([n for n, _ in best]),),
+        ):
+            found = str(text).split()
+            ids.append(int(n))
+            tfs.append([found.count(t) for t in order])
+            lengths.append(len(found))
+        tf = np.array(tfs, dtype=np.float64).reshape(len(ids), len(order))
+        norm = K1 * (1 - B + B * np.array(lengths, dtype=np.float64)[:, None] / average)
+        exact = (tf * (K1 + 1) / (tf + norm)) @ idf
+        ranked = sorted(zip(ids, exact.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
+        return [(n, value) for n, value in ranked[:k] if value > 0]
+
+    def df(self, term: str) -> int:
+        row = self.db.execute(f"SELECT df FROM {self.table} WHERE term = ?", (term,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def apply(self, changes: Changes, average: float) -> None:
+        """Rewrite the touched terms' rows (inside the caller's transaction)."""
+        touched = changes.terms()
+        current = self.rows(touched)
+        gone: list[tuple[str]] = []
+        rows: list[tuple[str, int, bytes]] = []
+        for term in touched:
+            df, postings = current.get(term, (0, Postings.empty()))
+            df += changes.df[term]
+            if df <= 0:
+                gone.append((term,))
+                continue
+            added, removed = changes.added.get(term, []), changes.removed.get(term, set())
+            postings = postings.merge(added, removed, average)
+            if len(postings.ids) < min(df, REFILL):  # a cut list that lost too many
+                postings = self.refill(term, average)
+            rows.append((term, df, postings.pack()))
+        self.db.executemany(f"DELETE FROM {self.table} WHERE term = ?", gone)
+        self.db.executemany(f"REPLACE INTO {self.table} VALUES (?, ?, ?)", rows)
+
+    def refill(self, term: str, average: float) -> Postings:
+        """A term's best postings read again from FTS5 (ranked by its one-word bm25)."""
+        found = self.db.execute(
+            f"SELECT rowid, terms FROM {self.fts} WHERE {self.fts} MATCH ? ORDER BY rank LIMIT ?",
+            ('"' + term.replace('"', '""') + '"', TOP),
+        ).fetchall()
+        triples = []
+        for n, text in found:
+            words = str(text).split()
+            triples.append((int(n), words.count(term), len(words)))
+        return Postings.of(triples).best(average)
+
+    def build(
+        self,
+        chunks: Callable[[int, int], list[tuple[int, str]]],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Fill the table from every chunk (`chunks(after, limit)` pages through (row number,
+        title and text) by row number); returns the total number of index terms."""
+        self.db.execute(f"DELETE FROM {self.table}")
+        average = _average(chunks)
+        vocab: dict[str, int] = {}
+        df = np.zeros(0, dtype=np.int64)
+        kept = np.zeros((0, 4), dtype=np.int64)  # term number, id, tf, length
+        pending: list[tuple[int, int, int, int]] = []
+        total = 0
+        after = -1
+        while page := chunks(after, BUILD_PAGE):
+            for n, text in page:
+                words = terms(text)
+                total += len(words)
+                for term, (tf, length) in chunk_postings(words).items():
+                    pending.append((vocab.setdefault(term, len(vocab)), n, tf, length))
+            after = page[-1][0]
+            if progress is not None:
+                progress(len(page))
+            if len(pending) >= BUILD_FLUSH:
+                df, kept = _cut(df, kept, pending, len(vocab), average)
+                pending = []
+        df, kept = _cut(df, kept, pending, len(vocab), average)
+        names = sorted(vocab, key=vocab.__getitem__)
+        bounds = np.flatnonzero(np.diff(kept[:, 0])) + 1
+        self.db.executemany(
+            f"INSERT INTO {self.table} VALUES (?, ?, ?)",
+            (
+                (names[int(group[0, 0])], int(df[group[0, 0]]), _postings(group).pack())
+                for group in np.split(kept, bounds)
+                if len(group)
+            ),
+        )
+        return total
+
+
+def _average(chunks: Callable[[int, int], list[tuple[int, str]]]) -> float:
+    """The average chunk length in index terms, from a sample of the first chunks."""
+    sample = chunks(-1, SAMPLE)
+    if not sample:
+        return 1.0
+    picked = random.Random(0).sample(sample, min(len(sample), 1000))
+    return sum(len(terms(text)) for _, text in picked) / len(picked)
+
+
+def _postings(group: np.ndarray) -> Postings:
+    return Postings(group[:, 1].copy(), group[:, 2].copy(), group[:, 3].copy())
+
+
+def _cut(
+    df: np.ndarray,
+    kept: np.ndarray,
+    pending: list[tuple[int, int, int, int]],
+    size: int,
+    average: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Document frequencies with the pending postings counted, and kept + pending postings cut
+    to each term's TOP best, sorted by term then impact."""
+    new = np.array(pending, dtype=np.int64).reshape(-1, 4)
+    grown = np.zeros(size, dtype=np.int64)
+    grown[: len(df)] = df
+    grown += np.bincount(new[:, 0], minlength=size)[:size]
+    table = np.concatenate([kept, new])
+    weights = _postings(table).impacts(average)
+    table = table[np.lexsort((table[:, 1], -weights, table[:, 0]))]
+    starts = np.r_[0, np.flatnonzero(np.diff(table[:, 0])) + 1] if len(table) else np.zeros(0)
+    sizes = np.diff(np.r_[starts, len(table)]).astype(np.int64)
+    rank = np.arange(len(table)) - np.repeat(starts.astype(np.int64), sizes)
+    return grown, table[rank < TOP]

@@ -1,0 +1,115 @@
+"""The embedded catalog's impact lists against exact BM25 (the in-memory index computes the
+same formula as FTS5), with more chunks per word than a list keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_catalog import LIB, article, chunks_of, commit, pending
+
+from assistant.models import Chunk
+from assistant.store.catalog import Pending
+from assistant.store.impact import REFILL, TOP
+from assistant.store.lexical import Bm25Index, terms
+from assistant.store.sqlite_catalog import SqliteCatalog, fts_table
+from assistant.store.sqlite_impact import top_table
+
+N_ARTICLES = TOP // 2 + 40  # two chunks each: "grain" is in more chunks than a list keeps
+QUERIES = ("grain", "grain port", "grain port storm", "harvest storm", "port", "nothing here")
+
+
+def text_of(i: int) -> str:
+    extra = " ".join(["grain"] * (i % 5))  # term frequencies from 1 to 5
+    port = " port" if i % 7 == 0 else ""
+    storm = " storm harvest" if i % 50 == 0 else ""
+    return f"Grain exports {i}{port} {extra} rose in March.{storm} Officials said grain {i} ships."
+
+
+def exact(catalog: SqliteCatalog) -> Bm25Index:
+    index = Bm25Index()
+    for stored in catalog.all(LIB):
+        for chunk in catalog.chunks(LIB, stored.article.id):
+            index.add(chunk.id, stored.article.id, terms(f"{stored.article.title}\n{chunk.text}"))
+    return index
+
+
+def assert_same(catalog: SqliteCatalog, queries: tuple[str, ...] = QUERIES) -> None:
+    """The same best scores, and each chunk found has its exact score (ties may differ)."""
+    truth = exact(catalog)
+    for query in queries:
+        ours = catalog.lexical(LIB).search(query, 10)
+        theirs = truth.search(query, 10)
+        assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], rel=1e-6), query
+        every = dict(truth.search(query, 10 * TOP))
+        assert [s for _, s in ours] == pytest.approx([every[c] for c, _ in ours], rel=1e-6)
+
+
+def grain_list(catalog: SqliteCatalog) -> tuple[int, int]:
+    """(df, postings kept) of the word 'grain'."""
+    row = catalog._db.execute(
+        f"SELECT df, length(postings) / 24 FROM {top_table(fts_table(LIB))} WHERE term = 'grain'"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> SqliteCatalog:
+    made = SqliteCatalog(tmp_path / "catalog.sqlite3")
+    made.create_library(LIB, "hash-64")
+    commit(made, *(pending(article(f"a{i}", text_of(i))) for i in range(N_ARTICLES)))
+    return made
+
+
+def test_cut_lists_give_the_exact_best_chunks(catalog: SqliteCatalog) -> None:
+    assert grain_list(catalog) == (2 * N_ARTICLES, TOP)  # df is exact, the list is cut
+    assert_same(catalog)
+
+
+def test_articles_added_one_at_a_time_update_the_lists(catalog: SqliteCatalog) -> None:
+    for i in range(N_ARTICLES, N_ARTICLES + 30):
+        commit(catalog, pending(article(f"a{i}", text_of(i) + " grain grain grain grain")))
+    assert grain_list(catalog) == (2 * (N_ARTICLES + 30), TOP)
+    assert_same(catalog)
+
+
+def test_deleting_most_of_a_cut_list_reads_it_again(catalog: SqliteCatalog) -> None:
+    ranked = [c for c, _ in catalog.lexical(LIB).search("grain", TOP)]
+    owners = {
+        c.id: c.article_id for s in catalog.all(LIB) for c in catalog.chunks(LIB, s.article.id)
+    }
+    doomed = list(dict.fromkeys(owners[c] for c in ranked))[: TOP // 2 - REFILL // 4]
+    for article_id in doomed:
+        catalog.delete(LIB, article_id)
+    df, kept = grain_list(catalog)
+    assert df == 2 * (N_ARTICLES - len(doomed)) and kept == min(df, TOP)
+    assert_same(catalog)
+
+
+def test_a_library_from_before_the_lists_searches_with_fts5_until_built(
+    catalog: SqliteCatalog,
+) -> None:
+    with catalog.transaction():  # as an older version left it
+        catalog._db.execute(f"DELETE FROM {top_table(fts_table(LIB))}")
+        catalog._db.execute("UPDATE libraries SET top_built = 0, n_terms = 0")
+    before = catalog.lexical(LIB).search("grain port", 10)
+    assert [s for _, s in before] == pytest.approx(
+        [s for _, s in exact(catalog).search("grain port", 10)], rel=1e-6
+    )
+    commit(catalog, pending(article("late", "A late grain port story.")))  # the first write builds
+    assert grain_list(catalog) == (exact(catalog).df("grain"), TOP)
+    assert_same(catalog)
+    progress: list[int] = []
+    catalog.reindex(LIB, progress.append)  # building again gives the same lists
+    assert sum(progress) == 2 * N_ARTICLES + 2
+    assert_same(catalog)
+
+
+def test_a_rolled_back_write_leaves_the_lists_alone(catalog: SqliteCatalog) -> None:
+    item = article("doomed", "Grain grain grain grain port storm.")
+    chunks: list[Chunk] = chunks_of(item)
+    with pytest.raises(RuntimeError), catalog.transaction():
+        catalog.commit(LIB, [Pending(article=item, chunks=chunks, chunker="c1")])
+        raise RuntimeError("the writer died")
+    assert grain_list(catalog) == (2 * N_ARTICLES, TOP)
+    assert_same(catalog)
