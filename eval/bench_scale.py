@@ -15,7 +15,10 @@ Per size: adding 1 and 100 new articles (in process, real embeddings; throughput
 bare embedder on the same chunks), deleting 1, ask p50/p95 in process (extractive), retrieval
 p50/p95 by retriever with a bare Chroma query at the same size beside it, a cold `assistant ask`
 (no process holding the library; and with `assistant serve` holding it), peak RSS of a process
-that opens the library and asks, and the size on disk.
+that opens the library and asks, and the size on disk. Keyword search is also compared with
+FTS5's exact ranking on every RealTimeQA question (agreement of the 24 best, both latencies);
+a cached library from before the impact lists gets them built first, and that one-time build
+is timed.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +46,9 @@ from assistant.models import Chunk, sha256_hex
 from assistant.query import Query
 from assistant.retrieve.pipeline import Retrieval
 from assistant.store.catalog import StoredArticle
+from assistant.store.sqlite_catalog import SqliteCatalog, SqliteLexical
 
+ANSWERS = 60  # questions whose answers are compared with and without the impact lists
 BARE_SAMPLE = 2000  # chunks the bare embedder is timed on
 QUESTIONS = [
     "Which country did the US and Israel launch military strikes against?",
@@ -55,6 +62,101 @@ QUESTIONS = [
     "What did the president say about tariffs?",
     "Which team won the championship?",
 ]
+
+
+def quiz_questions(realtimeqa: Path) -> list[str]:
+    """Every RealTimeQA question (for keyword search's agreement with FTS5 and its timing)."""
+    return [
+        json.loads(line)["question_sentence"]
+        for path in sorted(realtimeqa.glob("*_qa.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def keyword_index(library: Any, questions: list[str]) -> dict[str, Any]:
+    """Keyword search from the impact lists against FTS5's exact bm25 over every matching
+    chunk, on the same questions, and both latencies. Agreement is rank by rank: the share of
+    the 24 ranks where both give the same chunk or the same score within 0.5% (the synthetic
+    libraries hold many copies of each text, whose ties either may break; FTS5's tokenizer also
+    splits a few index terms, at underscores, so its scores can differ slightly), and of
+    questions whose best result agrees. Builds the lists first when the cached library is older
+    than them (timed: a one-time migration)."""
+    catalog = library.catalog
+    out: dict[str, Any] = {}
+    if not isinstance(catalog, SqliteCatalog):
+        return out
+    (built,) = catalog._rows("SELECT top_built FROM libraries WHERE name = ?", (library.name,))[0]
+    if not built:
+        started = time.perf_counter()
+        catalog.reindex(library.name)
+        out["keyword_index_build_s"] = round(time.perf_counter() - started, 1)
+    lexical = catalog.lexical(library.name)
+    agree, same_best, fast, slow = [], [], [], []
+    for question in questions:
+        started = time.perf_counter()
+        exact = lexical.exact(question, 24)
+        slow.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        found = lexical.search(question, 24)
+        fast.append(time.perf_counter() - started)
+        if exact:
+            same = agrees(found, exact)
+            agree.append(sum(same) / len(exact))
+            same_best.append(same[0])
+    out["keyword_questions"] = len(agree)
+    out["keyword_agreement_at_24"] = round(statistics.mean(agree), 3)
+    out["keyword_same_best"] = round(statistics.mean(same_best), 3)
+    out["keyword_p50_ms"], out["keyword_p95_ms"] = percentiles(fast)
+    out["keyword_fts5_exact_p50_ms"], out["keyword_fts5_exact_p95_ms"] = percentiles(slow)
+    return out
+
+
+def agrees(ours: list[tuple[str, float]], exact: list[tuple[str, float]]) -> list[bool]:
+    """Rank by rank: the same chunk, or the same score within 0.5% (a tie broken otherwise)."""
+    return [
+        i < len(ours) and (ours[i][0] == c or abs(ours[i][1] - v) <= 0.005 * abs(v))
+        for i, (c, v) in enumerate(exact)
+    ]
+
+
+@contextmanager
+def exact_keywords() -> Iterator[None]:
+    """Keyword search ranked by FTS5 over every matching chunk, as before the impact lists."""
+    fast = SqliteLexical.search
+    SqliteLexical.search = SqliteLexical.exact  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SqliteLexical.search = fast  # type: ignore[method-assign]
+
+
+def downstream(assistant: Assistant, questions: list[str], answers: int) -> dict[str, Any]:
+    """What the impact lists change for users: hybrid retrieval's 6 best (rank by rank, as
+    `agrees`) and the extractive answer's text on the first `answers` questions, each against
+    the same with FTS5's exact keyword ranking."""
+    retrieval = Retrieval(assistant.parts(), "hybrid")
+    vectors = assistant.embedder.embed(questions)
+
+    def run() -> tuple[list[list[tuple[str, float]]], list[str]]:
+        hits = [
+            [(h.chunk.id, h.score) for h in retrieval.run(q, v, Query(), 6)]
+            for q, v in zip(questions, vectors, strict=True)
+        ]
+        texts = [assistant.ask(q, engine="extractive").text for q in questions[:answers]]
+        return hits, texts
+
+    ours, our_texts = run()
+    with exact_keywords():
+        exact, exact_texts = run()
+    same = [agrees(o, e) for o, e in zip(ours, exact, strict=True) if e]
+    return {
+        "hybrid_agreement_at_6": round(statistics.mean(sum(s) / len(s) for s in same), 3),
+        "answers_compared": len(our_texts),
+        "answers_same": round(
+            statistics.mean(a == b for a, b in zip(our_texts, exact_texts, strict=True)), 3
+        ),
+    }
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -237,12 +339,14 @@ def ingest_hundred(assistant: Assistant, home: Path, size: int) -> dict[str, Any
     }
 
 
-def measure(home: Path, size: int, synthetic: bool) -> dict[str, Any]:
+def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dict[str, Any]:
     """Every measurement of one library (in this process, then in subprocesses)."""
     out: dict[str, Any] = {"size": size, "synthetic": synthetic}
     assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
     library = assistant.library()
     out["articles"], out["chunks"] = library.stats()
+    out.update(keyword_index(library, questions))
+    out.update(downstream(assistant, questions, ANSWERS))
     assistant.ask("warm up the index")
     [(title, text)] = new_articles(1, f"one-{size}")
     started = time.perf_counter()
@@ -335,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             grow(base_home, home, size)
             print(f"built {size} in {time.perf_counter() - started:.0f}s", flush=True)
-        row = measure(home, size, synthetic)
+        row = measure(home, size, synthetic, quiz_questions(args.realtimeqa))
         row["cold_ask_s"] = cold_ask(home)
         serve = subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "serve"],

@@ -175,16 +175,19 @@ def _exact(
     return sorted(scores, key=lambda a: -scores[a])[:k]
 
 
-@pytest.mark.parametrize("share", ["most", "few", "few-in-parts"])
+@pytest.mark.parametrize("share", ["most", "few", "few-in-parts", "few-capped"])
 def test_filter_by_thousands_of_articles(
     store: VectorStore, share: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A date window can allow tens of thousands of articles: more ids than one chroma filter
     takes (each id an SQL variable). Then more and more of the nearest are taken and filtered,
     and when they hold too few, the allowed articles are searched part by part. Either way,
-    the exact top k."""
+    the exact top k. Chroma binds each neighbour asked for as an SQL variable too, so the
+    neighbours taken stop at MAX_NEAREST ("few-capped" lowers it below the library's size)."""
     if share == "few-in-parts":  # the nearest never hold enough: part by part
         monkeypatch.setattr(vector_store, "OVERFETCH", (2,))
+    if share == "few-capped":
+        monkeypatch.setattr(vector_store, "MAX_NEAREST", 12)
     rng = np.random.default_rng(3)
     n = 1200
     rows = rng.normal(size=(n, 8)).astype(np.float32)

@@ -666,7 +666,9 @@ class SqliteLexical:
     def search(
         self, query: str, k: int, allowed: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
-        """The k best (chunk id, BM25 score) pairs, best first; `allowed`: article ids."""
+        """The k best (chunk id, BM25 score) pairs, best first; `allowed`: article ids.
+
+        Without `allowed`, from the impact lists once built; else from FTS5 (`exact`)."""
         words = list(dict.fromkeys(terms(query)))
         if not words or k <= 0:
             return []
@@ -678,6 +680,15 @@ class SqliteLexical:
                 ).fetchone() or (0, 0, 0)
                 if built and n_chunks:
                     return self._top(words, n_chunks, n_terms / n_chunks, k)
+        return self.exact(query, k, allowed)
+
+    def exact(
+        self, query: str, k: int, allowed: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """`search` ranked by FTS5's bm25 over every matching chunk (slower, exact)."""
+        words = list(dict.fromkeys(terms(query)))
+        if not words or k <= 0:
+            return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         t = self.table
         params: list[object] = [match]

@@ -14,6 +14,7 @@ from assistant.models import Chunk, Hit
 
 WHERE_IDS = 500  # article ids per chroma filter (each one is an SQL variable in chroma)
 OVERFETCH = (20, 200, 2000)  # with more ids: neighbours taken per hit wanted, then filtered
+MAX_NEAREST = 10_000  # neighbours per chroma query (it binds each as an SQL variable)
 MAX_PARTS = 20  # searched part by part when the nearest hold too few: at most this many filters
 
 
@@ -151,10 +152,13 @@ class ChromaStore:
         allowed = set(ids)
         kept: list[Hit] = []
         for factor in OVERFETCH:
-            nearest = self._nearest(query, k * factor, None)
+            wanted = min(k * factor, MAX_NEAREST)
+            nearest = self._nearest(query, wanted, None)
             kept = [h for h in nearest if h.chunk.article_id in allowed]
-            if len(kept) >= k or len(nearest) < k * factor:  # enough, or the whole store
+            if len(kept) >= k or len(nearest) < wanted:  # enough, or the whole store
                 return kept[:k]
+            if wanted == MAX_NEAREST:
+                break
         if len(ids) > WHERE_IDS * MAX_PARTS:
             return kept[:k]
         found: dict[str, Hit] = {h.chunk.id: h for h in kept}
