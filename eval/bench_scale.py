@@ -399,13 +399,16 @@ def cold_ask(home: Path, runs: int = 5) -> float:
     return round(statistics.median(times), 2)
 
 
+# VmHWM, not ru_maxrss: Linux carries a process's ru_maxrss across exec, so a child started
+# by this (large) benchmark process would report the benchmark's own size.
 PEAK = """
-import resource, sys
+import sys
 from assistant.api import Assistant
 a = Assistant()
 for q in sys.argv[1:]:
     a.ask(q)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(int(status.split()[0]) // 1024)
 """
 
 

@@ -9,6 +9,7 @@ import pytest
 from test_catalog import LIB, article, chunks_of, commit, pending
 
 from assistant.models import Chunk
+from assistant.store import sqlite_catalog
 from assistant.store.catalog import Pending
 from assistant.store.impact import REFILL, TOP
 from assistant.store.lexical import Bm25Index, terms
@@ -113,3 +114,21 @@ def test_a_rolled_back_write_leaves_the_lists_alone(catalog: SqliteCatalog) -> N
         raise RuntimeError("the writer died")
     assert grain_list(catalog) == (2 * N_ARTICLES, TOP)
     assert_same(catalog)
+
+
+@pytest.mark.parametrize(("few", "step"), [(2000, 40), (10, 40), (10, 2)])
+def test_a_search_within_some_articles_is_exact(
+    catalog: SqliteCatalog, few: int, step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to FEW_CHUNKS allowed chunks are scored directly; more are looked for among the
+    lists' candidates (half the library: "step" 2), and FTS5 ranks them when those hold too
+    few (14 articles: "step" 40)."""
+    monkeypatch.setattr(sqlite_catalog, "FEW_CHUNKS", few)
+    allowed = [f"a{i}" for i in range(0, N_ARTICLES, step)]
+    truth = exact(catalog)
+    for query in QUERIES:
+        ours = catalog.lexical(LIB).search(query, 5, allowed)
+        theirs = truth.search(query, 5, allowed)
+        assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], rel=1e-6), query
+        owners = {c.id: c.article_id for a in allowed for c in catalog.chunks(LIB, a)}
+        assert all(owners.get(c) in allowed for c, _ in ours)

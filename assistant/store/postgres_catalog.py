@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS articles (
 ALTER TABLE articles ADD COLUMN IF NOT EXISTS date_source TEXT;
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles (library, origin);
+CREATE INDEX IF NOT EXISTS articles_date ON articles (library, date, id);
 CREATE TABLE IF NOT EXISTS chunks (
     n BIGSERIAL PRIMARY KEY,
     library TEXT NOT NULL,

@@ -35,6 +35,7 @@ from assistant.store.lexical import terms
 from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
 
 log = logging.getLogger(__name__)
+FEW_CHUNKS = 2000  # a keyword search limited to at most this many chunks scores them directly
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS libraries (
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles (library, origin);
+CREATE INDEX IF NOT EXISTS articles_date ON articles (library, date, id);
 CREATE TABLE IF NOT EXISTS chunks (
     n INTEGER PRIMARY KEY,
     library TEXT NOT NULL,
@@ -668,18 +670,44 @@ class SqliteLexical:
     ) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score) pairs, best first; `allowed`: article ids.
 
-        Without `allowed`, from the impact lists once built; else from FTS5 (`exact`)."""
+        Once the impact lists are built: from them without `allowed`; by scoring the allowed
+        articles' chunks directly when they are at most FEW_CHUNKS; else from the lists'
+        candidates that are allowed, when they hold k. Otherwise (and before the lists exist)
+        from FTS5 (`exact`)."""
         words = list(dict.fromkeys(terms(query)))
         if not words or k <= 0:
             return []
-        if allowed is None:
-            with self.catalog._lock:
-                built, n_chunks, n_terms = self.catalog._db.execute(
-                    "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
-                    (self.library,),
-                ).fetchone() or (0, 0, 0)
-                if built and n_chunks:
-                    return self._top(words, n_chunks, n_terms / n_chunks, k)
+        with self.catalog._lock:
+            built, n_chunks, n_terms = self.catalog._db.execute(
+                "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
+                (self.library,),
+            ).fetchone() or (0, 0, 0)
+            if built and n_chunks:
+                lists = TopLists(self.catalog._db, self.table)
+                average = n_terms / n_chunks
+                if allowed is None:
+                    return self._named(lists.search(words, n_chunks, average, k))
+                rows = self.catalog._db.execute(
+                    "SELECT n FROM chunks WHERE library = ? AND article_id IN "
+                    "(SELECT value FROM json_each(?)) LIMIT ?",
+                    (self.library, json.dumps(list(allowed)), FEW_CHUNKS + 1),
+                ).fetchall()
+                if len(rows) <= FEW_CHUNKS:  # a narrow filter: score its chunks directly
+                    ids = [int(r[0]) for r in rows]
+                    return self._named(lists.within(words, ids, n_chunks, average, k))
+                wanted = json.dumps(list(allowed))
+
+                def keep(candidates: list[int]) -> set[int]:
+                    found = self.catalog._db.execute(
+                        "SELECT n FROM chunks WHERE n IN (SELECT value FROM json_each(?)) "
+                        "AND article_id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(candidates), wanted),
+                    ).fetchall()
+                    return {int(r[0]) for r in found}
+
+                best = lists.search(words, n_chunks, average, k, keep)
+                if len(best) == k:  # else the lists held too few allowed chunks: ask FTS5
+                    return self._named(best)
         return self.exact(query, k, allowed)
 
     def exact(
@@ -713,11 +741,8 @@ class SqliteLexical:
             return []
         return [(str(r[0]), float(str(r[1]))) for r in rows if float(str(r[1])) > 0]
 
-    def _top(
-        self, words: list[str], n_chunks: int, average: float, k: int
-    ) -> list[tuple[str, float]]:
-        """Search the impact lists (the caller holds the catalog's lock)."""
-        best = TopLists(self.catalog._db, self.table).search(words, n_chunks, average, k)
+    def _named(self, best: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        """(chunk row number, score) pairs as (chunk id, score) (the caller holds the lock)."""
         names = dict(
             self.catalog._db.execute(
                 "SELECT n, id FROM chunks WHERE n IN (SELECT value FROM json_each(?))",

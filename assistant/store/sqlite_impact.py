@@ -23,6 +23,7 @@ from assistant.store.impact import REFILL, TOP, Postings, chunk_postings, score
 from assistant.store.lexical import K1, B, bm25_idf, terms
 
 RESCORE = 4  # candidates rescored exactly, per result wanted
+CANDIDATES = 8192  # candidates a filtered search looks through for allowed chunks
 BUILD_PAGE = 5000  # chunks read per query while building
 BUILD_FLUSH = 4_000_000  # postings held before they are cut to each term's best TOP
 SAMPLE = 5000  # chunks that estimate the average length while building
@@ -83,33 +84,60 @@ class TopLists:
         return found
 
     def search(
-        self, words: Sequence[str], n_documents: int, average: float, k: int
+        self,
+        words: Sequence[str],
+        n_documents: int,
+        average: float,
+        k: int,
+        keep: Callable[[list[int]], set[int]] | None = None,
     ) -> list[tuple[int, float]]:
-        """The k best (chunk row number, BM25 score) pairs.
+        """The k best (chunk row number, BM25 score) pairs; `keep` (given candidates, those
+        allowed) limits them to some chunks, and then fewer than k may be found.
 
         When a word's list is cut, the lists give each chunk a lower bound of its score: the
         `RESCORE * k` best by that bound get their exact BM25 from their index terms."""
         rows = self.rows(words)
         cut = any(df > len(postings.ids) for df, postings in rows.values())
-        best = score(list(rows.values()), n_documents, average, RESCORE * k if cut else k)
+        wanted = RESCORE * k if cut else k
+        best = score(list(rows.values()), n_documents, average, CANDIDATES if keep else wanted)
+        if keep is not None:
+            allowed = keep([n for n, _ in best])
+            best = [pair for pair in best if pair[0] in allowed][:wanted]
         if not cut or not best:
-            return best
+            return best[:k]
+        return self.rescore(rows, [n for n, _ in best], average, n_documents)[:k]
+
+    def within(
+        self, words: Sequence[str], ids: Sequence[int], n_documents: int, average: float, k: int
+    ) -> list[tuple[int, float]]:
+        """The k best of these chunks (row numbers), scored exactly from their index terms."""
+        return self.rescore(self.rows(words), ids, average, n_documents)[:k]
+
+    def rescore(
+        self,
+        rows: dict[str, tuple[int, Postings]],
+        ids: Sequence[int],
+        average: float,
+        n_documents: int,
+    ) -> list[tuple[int, float]]:
+        """Exact BM25 of chunks (row numbers) for the words in `rows`, best first (ties: lower
+        id first); chunks with none of the words are left out."""
         order = list(rows)
         idf = np.array([bm25_idf(n_documents, rows[t][0]) for t in order])
-        ids, tfs, lengths = [], [], []
+        found_ids, tfs, lengths = [], [], []
         for n, text in self.db.execute(
             f"SELECT rowid, terms FROM {self.fts} WHERE rowid IN (SELECT value FROM json_each(?))",
-            (json.dumps([n for n, _ in best]),),
+            (json.dumps(list(ids)),),
         ):
-            found = str(text).split()
-            ids.append(int(n))
-            tfs.append([found.count(t) for t in order])
-            lengths.append(len(found))
-        tf = np.array(tfs, dtype=np.float64).reshape(len(ids), len(order))
+            words = str(text).split()
+            found_ids.append(int(n))
+            tfs.append([words.count(t) for t in order])
+            lengths.append(len(words))
+        tf = np.array(tfs, dtype=np.float64).reshape(len(found_ids), len(order))
         norm = K1 * (1 - B + B * np.array(lengths, dtype=np.float64)[:, None] / average)
         exact = (tf * (K1 + 1) / (tf + norm)) @ idf
-        ranked = sorted(zip(ids, exact.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
-        return [(n, value) for n, value in ranked[:k] if value > 0]
+        ranked = sorted(zip(found_ids, exact.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
+        return [(n, value) for n, value in ranked if value > 0]
 
     def df(self, term: str) -> int:
         row = self.db.execute(f"SELECT df FROM {self.table} WHERE term = ?", (term,)).fetchone()

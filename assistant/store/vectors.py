@@ -153,10 +153,9 @@ class ChromaStore:
         kept: list[Hit] = []
         for factor in OVERFETCH:
             wanted = min(k * factor, MAX_NEAREST)
-            nearest = self._nearest(query, wanted, None)
-            kept = [h for h in nearest if h.chunk.article_id in allowed]
-            if len(kept) >= k or len(nearest) < wanted:  # enough, or the whole store
-                return kept[:k]
+            kept, seen = self._nearest_allowed(query, wanted, allowed, k)
+            if len(kept) >= k or seen < wanted:  # enough, or the whole store
+                return kept
             if wanted == MAX_NEAREST:
                 break
         if len(ids) > WHERE_IDS * MAX_PARTS:
@@ -166,6 +165,29 @@ class ChromaStore:
             for hit in self._nearest(query, k, ids[first : first + WHERE_IDS]):
                 found[hit.chunk.id] = hit
         return sorted(found.values(), key=lambda h: -h.score)[:k]
+
+    def _nearest_allowed(
+        self, query: Vectors, n: int, allowed: set[str], k: int
+    ) -> tuple[list[Hit], int]:
+        """The first k chunks of allowed articles among the n nearest, and how many neighbours
+        there were (texts are read only for those k)."""
+        result = self._collection.query(
+            query_embeddings=[query], n_results=n, include=["metadatas", "distances"]
+        )
+        ids, metas = result["ids"][0], result["metadatas"][0]
+        kept = [i for i, meta in enumerate(metas) if meta.get("article_id") in allowed][:k]
+        if not kept:
+            return [], len(ids)
+        found = self._collection.get(ids=[ids[i] for i in kept], include=["documents"])
+        texts = dict(zip(found["ids"], found["documents"], strict=True))
+        hits = [
+            Hit(
+                chunk=_chunk(ids[i], texts.get(ids[i]) or "", metas[i]),
+                score=1.0 - float(result["distances"][0][i]),
+            )
+            for i in kept
+        ]
+        return hits, len(ids)
 
     def _nearest(self, query: Vectors, k: int, article_ids: list[str] | None) -> list[Hit]:
         where: dict[str, Any] | None = None
