@@ -21,6 +21,7 @@ from pathlib import Path
 
 from assistant.api import Assistant
 from assistant.config import Settings
+from assistant.store.shared import release
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in answer.timings.items():
             stages.setdefault(name, []).append(seconds)
 
+    release(args.home)  # else the cold asks would be answered by this process, as by `serve`
     env = {**os.environ, "ASSISTANT_HOME": str(args.home), "ASSISTANT_LIBRARY": args.library}
     cli = Path(sys.executable).parent / "assistant"
     cold: list[float] = []

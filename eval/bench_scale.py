@@ -45,8 +45,8 @@ from assistant.config import Settings
 from assistant.models import Chunk, sha256_hex
 from assistant.query import Query
 from assistant.retrieve.pipeline import Retrieval
-from assistant.store import shared
 from assistant.store.catalog import StoredArticle
+from assistant.store.shared import release
 from assistant.store.sqlite_catalog import SqliteCatalog, SqliteLexical
 
 ANSWERS = 60  # questions whose answers are compared with and without the impact lists
@@ -386,14 +386,6 @@ def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dic
     return out
 
 
-def let_go(home: Path) -> None:
-    """Stop this process owning the library folder. Else the subprocesses below would send
-    their store calls to it (as to `assistant serve`) instead of opening the library."""
-    owner = shared._owners.pop(home.resolve(), None)
-    if owner is not None:
-        owner.close()
-
-
 def cold_ask(home: Path, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
@@ -452,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             grow(base_home, home, size)
             print(f"built {size} in {time.perf_counter() - started:.0f}s", flush=True)
         row = measure(home, size, synthetic, quiz_questions(args.realtimeqa))
-        let_go(home)
+        release(home)  # else the subprocesses below would ask this process, as `serve`
         row["cold_ask_s"] = cold_ask(home)
         serve = subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", "serve"],

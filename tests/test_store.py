@@ -9,7 +9,7 @@ from fakes import MemoryStore
 
 from assistant.models import Chunk
 from assistant.store import vectors as vector_store
-from assistant.store.shared import SharedStore
+from assistant.store.shared import LOCK_NAME, SOCKET_NAME, SharedStore, release
 from assistant.store.vectors import ChromaStore, VectorStore, chroma_client
 
 
@@ -162,6 +162,29 @@ def test_a_second_process_uses_the_owners_store_and_takes_over_when_it_ends(
         owner.wait()
     assert store.count() == 4  # the owner died: this process now owns the folder itself
     assert store.ids() == {"c0", "c1", "c2", "d"}
+
+
+def test_a_process_can_let_the_folder_go(tmp_path: Path) -> None:
+    import fcntl
+
+    home = tmp_path / "home"
+    store = SharedStore(home, "lib")
+    store.add([chunk("a", "x")], np.ones((1, 8), dtype=np.float32))  # this process owns it
+
+    def lock_is_free() -> bool:
+        with (home / LOCK_NAME).open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+
+    assert not lock_is_free() and (home / SOCKET_NAME).exists()
+    release(home)
+    assert lock_is_free() and not (home / SOCKET_NAME).exists()
+    assert store.count() == 1  # the next call takes the folder back
+    assert not lock_is_free()
 
 
 def _exact(

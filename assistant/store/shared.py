@@ -79,6 +79,16 @@ _owners: dict[Path, _Owner] = {}
 _owners_lock = threading.Lock()
 
 
+def release(home: Path) -> None:
+    """Stop owning `home` in this process, if it does: stop answering other processes and let
+    the lock go, so that the next process that needs the folder opens it itself. This
+    process's stores of the folder take it back (or ask its new owner) on their next call."""
+    with _owners_lock:
+        owner = _owners.pop(home.resolve(), None)
+    if owner is not None:
+        owner.close()
+
+
 def _try_to_own(home: Path) -> _Owner | None:
     """This process's owner of `home`, taking the lock if it is free; None if another has it."""
     key = home.resolve()
