@@ -70,7 +70,7 @@ from assistant.store.vectors import VectorStore
 from assistant.summarize.briefing import Briefer, LeadWriter, QuotedLead, WrittenLead
 from assistant.summarize.stories import choose_stories, library_stories
 from assistant.summarize.summarizer import SUMMARIZERS, Summarizer
-from assistant.tokens import Tokenizer, default_tokenizer
+from assistant.tokens import LazyTokenizer, Tokenizer
 from assistant.watch import Watcher
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
@@ -157,7 +157,7 @@ class Assistant:
     @property
     def tokenizer(self) -> Tokenizer:
         if self._tokenizer is None:
-            self._tokenizer = default_tokenizer()
+            self._tokenizer = LazyTokenizer()
         return self._tokenizer
 
     def _store(self, name: str) -> VectorStore:

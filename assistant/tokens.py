@@ -19,7 +19,8 @@ _OFFICIAL_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_bas
 class Tokenizer(Protocol):
     """What chunking and context budgeting need from a tokenizer."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def encode(self, text: str) -> list[int]: ...
 
@@ -62,3 +63,21 @@ def default_tokenizer() -> TiktokenTokenizer:
         except Exception:  # noqa: BLE001 - a corrupt cache falls back to the bundled copy
             pass
     return TiktokenTokenizer(tiktoken.get_encoding(OFFLINE))
+
+
+class LazyTokenizer:
+    """`default_tokenizer()`, loaded on first use: reading the encoding takes about 0.2 s, and
+    a question answered offline never needs it (ingest and LLM prompts do)."""
+
+    @property
+    def name(self) -> str:
+        return default_tokenizer().name
+
+    def encode(self, text: str) -> list[int]:
+        return default_tokenizer().encode(text)
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        return default_tokenizer().encode_batch(texts)
+
+    def decode(self, tokens: list[int]) -> str:
+        return default_tokenizer().decode(tokens)

@@ -10,6 +10,7 @@ from assistant.api import Assistant, samples_dir
 from assistant.config import Settings
 from assistant.errors import ConfigError, NotFoundError
 from assistant.models import IngestStatus
+from assistant.tokens import LazyTokenizer, default_tokenizer
 
 STORY = (
     "Kyiv residents lost heating overnight after a large attack.\n\n"
@@ -276,3 +277,31 @@ def test_an_ingest_name_replaces_the_file_name(fake_assistant: Assistant, tmp_pa
     report = fake_assistant.ingest(path, names={str(path): "uploads/Heating story.txt"})
     assert report.items[0].article_id == "uploads/heating-story"
     assert report.items[0].source == "uploads/Heating story.txt"
+
+
+class _Unloadable:
+    """A tokenizer that fails on any use: asking must not need one."""
+
+    @property
+    def name(self) -> str:
+        raise AssertionError("the tokenizer was loaded")
+
+    def encode(self, text: str) -> list[int]:
+        raise AssertionError("the tokenizer was loaded")
+
+    def decode(self, tokens: list[int]) -> str:
+        raise AssertionError("the tokenizer was loaded")
+
+
+def test_asking_does_not_load_the_tokenizer(
+    settings: Settings, hash_embedder: HashEmbedder, tmp_path: Path
+) -> None:
+    """Reading tiktoken's encoding costs about 0.2 s of a cold `assistant ask`; only ingest
+    (and LLM prompts) need it."""
+    write(tmp_path / "news" / "a.txt", "Grain exports rose in March.\n\nThe port reopened.")
+    Assistant(settings, embedder=hash_embedder).ingest(tmp_path / "news")
+    asker = Assistant(settings, embedder=hash_embedder, tokenizer=_Unloadable())
+    answer = asker.ask("When did grain exports rise?", engine="extractive")
+    assert answer.citations
+    lazy, loaded = LazyTokenizer(), default_tokenizer()
+    assert lazy.name == loaded.name and lazy.encode("Grain rose.") == loaded.encode("Grain rose.")

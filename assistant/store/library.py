@@ -13,6 +13,7 @@ intents still recorded, minus what an article owns.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -116,10 +117,15 @@ class Library:
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
-        self.chunker = chunker_signature(tokenizer.name, chunk_tokens, chunk_overlap)
         self.flush_chunks = flush_chunks
         self._check_embedder()
         self._migrate()
+
+    @functools.cached_property
+    def chunker(self) -> str:
+        """How this library cuts articles (tokenizer and sizes): read on first ingest, so that
+        opening a library to ask does not load the tokenizer."""
+        return chunker_signature(self.tokenizer.name, self.chunk_tokens, self.chunk_overlap)
 
     def _migrate(self) -> None:
         """Give articles of a catalog from before chunk rows their chunks (read from the
