@@ -86,6 +86,9 @@ class MemoryStore:
         scored.sort(key=lambda hit: -hit.score)
         return scored[:k]
 
+    def nearest(self, vector: Sequence[float] | Vectors, k: int) -> list[tuple[str, float]]:
+        return [(h.chunk.id, h.score) for h in self.query(vector, k)]
+
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         return [self._chunks[i] for i in chunk_ids if i in self._chunks]
 

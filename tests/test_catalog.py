@@ -334,6 +334,8 @@ def test_only_committed_chunks_are_found(catalog: Catalog) -> None:
     assert sorted(catalog.chunks_by_id(LIB, asked)) == sorted(c.id for c in chunks_of(item))
     assert catalog.owned(LIB, asked) == {c.id for c in chunks_of(item)}
     assert catalog.chunks_by_id(LIB, []) == {} and catalog.owned(LIB, []) == set()
+    assert catalog.owners(LIB, asked) == {c.id: "a" for c in chunks_of(item)}
+    assert catalog.owners(LIB, []) == {}
 
 
 def test_iter_chunks_pages_through_every_committed_chunk(catalog: Catalog) -> None:

@@ -51,6 +51,9 @@ def test_nearest_first(store: VectorStore) -> None:
     hits = store.query([1.0, 0.1], k=2)
     assert [h.chunk.id for h in hits] == ["a", "b"]
     assert hits[0].score == pytest.approx(0.995, abs=1e-3)
+    nearest = store.nearest([1.0, 0.1], k=2)  # ids and scores only, in the same order
+    assert [c for c, _ in nearest] == ["a", "b"]
+    assert [s for _, s in nearest] == pytest.approx([h.score for h in hits], abs=1e-5)
 
 
 def test_round_trip_keeps_chunk_fields(store: VectorStore) -> None:
@@ -86,7 +89,7 @@ def test_delete_and_ids(store: VectorStore) -> None:
 
 
 def test_empty_store(store: VectorStore) -> None:
-    assert store.query([1.0, 0.0], k=3) == []
+    assert store.query([1.0, 0.0], k=3) == [] and store.nearest([1.0, 0.0], k=3) == []
     assert store.count() == 0 and store.ids() == set()
 
 

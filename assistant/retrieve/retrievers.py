@@ -14,6 +14,7 @@ from assistant.models import Chunk, Hit
 from assistant.parts import Parts
 from assistant.retrieve.base import Search
 from assistant.store.library import Library
+from assistant.store.vectors import MAX_NEAREST, OVERFETCH, WHERE_IDS
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 DENSE_WEIGHT = 0.5  # share of the dense score in score fusion (the rest is BM25)
@@ -68,33 +69,51 @@ class _Both:
         # Both searches at once: the keyword one (SQLite) runs in a worker thread while chroma
         # answers the dense one here; both release the GIL while they work.
         pending = _POOL.submit(keyword) if self.lexical and self.dense else None
-        dense_hits = (
-            self.library.store.query(search.vector, search.pool, search.articles)
-            if self.dense
-            else []
-        )
+        nearest = self.nearest(search) if self.dense else []
         lexical: dict[str, float] = {}
         if pending is not None:
             lexical = pending.result()
         elif self.lexical:
             lexical = keyword()
         # Only chunks an article owns: a writer's chunks are invisible until its commit, and
-        # replaced ones as soon as the new version commits.
+        # replaced ones as soon as the new version commits. Their texts come from here.
         committed = self.library.catalog.chunks_by_id(
-            self.library.name, [h.chunk.id for h in dense_hits] + list(lexical)
+            self.library.name, [c for c, _ in nearest] + list(lexical)
         )
-        dense_hits = [h for h in dense_hits if h.chunk.id in committed]
+        nearest = [(c, s) for c, s in nearest if c in committed]
         lexical = {c: v for c, v in lexical.items() if c in committed}
         chunks = dict(committed)
-        cosine = {h.chunk.id: h.score for h in dense_hits}
+        cosine = dict(nearest)
         # Chunks only BM25 found get their exact cosine from their stored vectors.
         only_lexical = [c for c in lexical if c not in cosine]
         if only_lexical:
             for chunk_id, vector in self.library.store.vectors(only_lexical).items():
                 cosine[chunk_id] = float(vector @ search.vector)
-        score = self.fuse(cosine if self.dense else {}, lexical, [h.chunk.id for h in dense_hits])
+        score = self.fuse(cosine if self.dense else {}, lexical, [c for c, _ in nearest])
         order = sorted(score, key=lambda c: -score[c])[: search.pool]
         return hits(self.library, order, score, chunks, cosine, lexical)
+
+    def nearest(self, search: Search) -> list[tuple[str, float]]:
+        """The pool's nearest chunk ids by cosine, within the allowed articles if any."""
+        store, articles = self.library.store, search.articles
+        if articles is None:
+            return store.nearest(search.vector, search.pool)
+        if len(articles) > WHERE_IDS:
+            # Many allowed articles (a wide time window): take more and more of the nearest
+            # ids (no texts: cheap) and keep those the catalog says belong to allowed articles.
+            allowed = set(articles)
+            for factor in OVERFETCH:
+                wanted = min(search.pool * factor, MAX_NEAREST)
+                found = store.nearest(search.vector, wanted)
+                owners = self.library.catalog.owners(self.library.name, [c for c, _ in found])
+                kept = [(c, s) for c, s in found if owners.get(c) in allowed]
+                if len(kept) >= search.pool or len(found) < wanted:
+                    return kept[: search.pool]
+                if wanted == MAX_NEAREST:
+                    break
+        # Few allowed articles, or the nearest hold too few of them: the store filters.
+        hits = store.query(search.vector, search.pool, articles)
+        return [(h.chunk.id, h.score) for h in hits]
 
     def fuse(
         self, dense: Mapping[str, float], lexical: Mapping[str, float], dense_order: list[str]

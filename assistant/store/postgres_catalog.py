@@ -499,6 +499,14 @@ class PostgresCatalog:
         )
         return {str(r[0]) for r in rows}
 
+    def owners(self, library: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """chunk id -> the article that owns it, for the owned ones."""
+        rows = self._rows(
+            "SELECT id, article_id FROM chunks WHERE library = %s AND id = ANY(%s)",
+            (library, list(chunk_ids)),
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
     def iter_chunks(self, library: str, page: int = 2000) -> Iterator[Chunk]:
         """Every committed chunk of a library, page by page."""
         last = 0

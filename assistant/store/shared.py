@@ -154,6 +154,12 @@ class SharedStore:
         result, _ = self._call("query", {"k": k, "articles": ids}, data.tobytes())
         return [Hit.model_validate(h) for h in result]
 
+    def nearest(self, vector: Sequence[float] | Vectors, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first."""
+        data = np.ascontiguousarray(vector, dtype=np.float32)
+        result, _ = self._call("nearest", {"k": k}, data.tobytes())
+        return [(str(i), float(score)) for i, score in result]
+
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked; missing ids are skipped."""
         result, _ = self._call("get", {"ids": list(chunk_ids)})
@@ -249,6 +255,9 @@ def _run(store: ChromaStore, op: str, args: dict[str, Any], payload: bytes) -> t
         vector = np.frombuffer(payload, dtype=np.float32)
         hits = store.query(vector, int(args["k"]), args["articles"])
         return [h.model_dump() for h in hits], b""
+    if op == "nearest":
+        vector = np.frombuffer(payload, dtype=np.float32)
+        return store.nearest(vector, int(args["k"])), b""
     if op == "get":
         return [c.model_dump() for c in store.get(args["ids"])], b""
     if op == "ids":

@@ -29,6 +29,11 @@ class VectorStore(Protocol):
         self, vector: Sequence[float] | Vectors, k: int, article_ids: Sequence[str] | None = None
     ) -> list[Hit]: ...
 
+    def nearest(self, vector: Sequence[float] | Vectors, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first: no texts or
+        metadata, so many can be taken cheaply (the caller knows the chunks)."""
+        ...
+
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
 
     def ids(self) -> set[str]: ...
@@ -165,6 +170,20 @@ class ChromaStore:
             for hit in self._nearest(query, k, ids[first : first + WHERE_IDS]):
                 found[hit.chunk.id] = hit
         return sorted(found.values(), key=lambda h: -h.score)[:k]
+
+    def nearest(self, vector: Sequence[float] | Vectors, k: int) -> list[tuple[str, float]]:
+        """The k nearest chunk ids with their cosine similarity, best first."""
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, MAX_NEAREST),
+            include=["distances"],
+        )
+        return [
+            (str(i), 1.0 - float(d))
+            for i, d in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
 
     def _nearest_allowed(
         self, query: Vectors, n: int, allowed: set[str], k: int
