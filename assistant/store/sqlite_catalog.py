@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     UNIQUE (library, id)
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (library, article_id);
+CREATE INDEX IF NOT EXISTS chunks_owner ON chunks (library, id, article_id);
 CREATE TABLE IF NOT EXISTS intents (
     library TEXT NOT NULL,
     chunk_id TEXT NOT NULL,
