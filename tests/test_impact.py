@@ -12,7 +12,7 @@ from assistant.models import Chunk
 from assistant.store import sqlite_catalog
 from assistant.store.catalog import Pending
 from assistant.store.impact import REFILL, TOP
-from assistant.store.lexical import Bm25Index, terms
+from assistant.store.lexical import Bm25Index, bm25_idf, terms
 from assistant.store.sqlite_catalog import SqliteCatalog, fts_table
 from assistant.store.sqlite_impact import top_table
 
@@ -132,3 +132,9 @@ def test_a_search_within_some_articles_is_exact(
         assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], rel=1e-6), query
         owners = {c.id: c.article_id for a in allowed for c in catalog.chunks(LIB, a)}
         assert all(owners.get(c) in allowed for c, _ in ours)
+
+
+def test_idf_of_counts_read_apart_stays_finite() -> None:
+    """A word's df and the library's size come from one read; if they ever disagree (more
+    chunks with the word than in the library), the idf is FTS5's floor, not an error."""
+    assert bm25_idf(3, 5) == 1e-6 and bm25_idf(10, 1) > 1

@@ -58,6 +58,8 @@ SNAPSHOT_FORMAT = 1
 
 def bm25_idf(n_documents: int, df: int) -> float:
     """FTS5's idf: log((N - df + 0.5) / (df + 0.5)), at least 1e-6 (for terms in most chunks)."""
+    if n_documents - df + 0.5 <= 0:  # counts read apart from each other; never from FTS5
+        return 1e-6
     value = math.log((n_documents - df + 0.5) / (df + 0.5))
     return value if value > 0 else 1e-6
 

@@ -688,37 +688,56 @@ class SqliteLexical:
         if not words or k <= 0:
             return []
         with self.catalog._lock:
-            built, n_chunks, n_terms = self.catalog._db.execute(
-                "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
-                (self.library,),
-            ).fetchone() or (0, 0, 0)
-            if built and n_chunks:
-                lists = TopLists(self.catalog._db, self.table)
-                average = n_terms / n_chunks
-                if allowed is None:
-                    return self._named(lists.search(words, n_chunks, average, k))
-                rows = self.catalog._db.execute(
-                    "SELECT n FROM chunks WHERE library = ? AND article_id IN "
-                    "(SELECT value FROM json_each(?)) LIMIT ?",
-                    (self.library, json.dumps(list(allowed)), FEW_CHUNKS + 1),
-                ).fetchall()
-                if len(rows) <= FEW_CHUNKS:  # a narrow filter: score its chunks directly
-                    ids = [int(r[0]) for r in rows]
-                    return self._named(lists.within(words, ids, n_chunks, average, k))
-                wanted = json.dumps(list(allowed))
-
-                def keep(candidates: list[int]) -> set[int]:
-                    found = self.catalog._db.execute(
-                        "SELECT n FROM chunks WHERE n IN (SELECT value FROM json_each(?)) "
-                        "AND article_id IN (SELECT value FROM json_each(?))",
-                        (json.dumps(candidates), wanted),
-                    ).fetchall()
-                    return {int(r[0]) for r in found}
-
-                best = lists.search(words, n_chunks, average, k, keep)
-                if len(best) == k:  # else the lists held too few allowed chunks: ask FTS5
-                    return self._named(best)
+            # One read transaction: the counts and the lists from the same commit (a writer
+            # committing in between would give words more chunks than the library has).
+            inside = self.catalog._db.in_transaction  # a writer's own search: its view already
+            if not inside:
+                self.catalog._db.execute("BEGIN")
+            try:
+                found = self._search_lists(words, k, allowed)
+            finally:
+                if not inside:
+                    self.catalog._db.execute("COMMIT")
+        if found is not None:
+            return found
         return self.exact(query, k, allowed)
+
+    def _search_lists(
+        self, words: list[str], k: int, allowed: Sequence[str] | None
+    ) -> list[tuple[str, float]] | None:
+        """`search` from the impact lists; None when FTS5 must rank (the caller holds the
+        catalog's lock, in a read transaction)."""
+        built, n_chunks, n_terms = self.catalog._db.execute(
+            "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
+            (self.library,),
+        ).fetchone() or (0, 0, 0)
+        if built and n_chunks:
+            lists = TopLists(self.catalog._db, self.table)
+            average = n_terms / n_chunks
+            if allowed is None:
+                return self._named(lists.search(words, n_chunks, average, k))
+            rows = self.catalog._db.execute(
+                "SELECT n FROM chunks WHERE library = ? AND article_id IN "
+                "(SELECT value FROM json_each(?)) LIMIT ?",
+                (self.library, json.dumps(list(allowed)), FEW_CHUNKS + 1),
+            ).fetchall()
+            if len(rows) <= FEW_CHUNKS:  # a narrow filter: score its chunks directly
+                ids = [int(r[0]) for r in rows]
+                return self._named(lists.within(words, ids, n_chunks, average, k))
+            wanted = json.dumps(list(allowed))
+
+            def keep(candidates: list[int]) -> set[int]:
+                found = self.catalog._db.execute(
+                    "SELECT n FROM chunks WHERE n IN (SELECT value FROM json_each(?)) "
+                    "AND article_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(candidates), wanted),
+                ).fetchall()
+                return {int(r[0]) for r in found}
+
+            best = lists.search(words, n_chunks, average, k, keep)
+            if len(best) == k:  # else the lists held too few allowed chunks: ask FTS5
+                return self._named(best)
+        return None
 
     def exact(
         self, query: str, k: int, allowed: Sequence[str] | None = None
