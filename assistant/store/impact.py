@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.store.lexical import K1, B, bm25_idf
+from assistant.store.lexical import bm25_idf, term_weight
 
 TOP = 1024  # postings kept per term
 REFILL = TOP // 2  # a truncated list shorter than this is read again from the full index
@@ -67,9 +67,7 @@ class Postings(NamedTuple):
         >>> Postings.of([(1, 1, 100), (2, 2, 50), (3, 2, 200)]).impacts(100.0).round(3).tolist()
         [1.0, 1.6, 1.073]
         """
-        tfs = self.tfs.astype(np.float64)
-        norm = K1 * (1 - B + B * self.lengths / max(average, 1e-9))
-        return tfs * (K1 + 1) / (tfs + norm)
+        return term_weight(self.tfs, self.lengths, average)
 
     def best(self, average: float, cap: int = TOP) -> Postings:
         """The `cap` postings of highest impact, best first (ties: lower id first)."""

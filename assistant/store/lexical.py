@@ -64,6 +64,18 @@ def bm25_idf(n_documents: int, df: int) -> float:
     return value if value > 0 else 1e-6
 
 
+def term_weight(tfs: np.ndarray, lengths: np.ndarray, average: float) -> np.ndarray:
+    """BM25's chunk-dependent factor: tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average)),
+    elementwise (an idf times it is the word's part of the score).
+
+    >>> term_weight(np.array([1, 2, 2]), np.array([100, 50, 200]), 100.0).round(3).tolist()
+    [1.0, 1.6, 1.073]
+    """
+    tfs = np.asarray(tfs, dtype=np.float64)
+    norm = K1 * (1 - B + B * np.asarray(lengths, dtype=np.float64) / max(average, 1e-9))
+    return tfs * (K1 + 1) / (tfs + norm)
+
+
 def idf_weight(n_documents: int, df: int) -> float:
     """The idf `Lexical.idf` reports (always positive, used to weigh question words)."""
     return math.log(1 + (n_documents + 1) / (df + 0.5))
@@ -182,9 +194,7 @@ class Bm25Index:
             slots, tfs = self._live(word)
             if not len(slots):
                 continue
-            weight = bm25_idf(n, len(slots))
-            norm = K1 * (1 - B + B * lengths[slots] / average)
-            scores[slots] += weight * tfs * (K1 + 1) / (tfs + norm)
+            scores[slots] += bm25_idf(n, len(slots)) * term_weight(tfs, lengths[slots], average)
         found = np.flatnonzero(scores > 0)
         if allowed is not None:
             wanted = set(allowed)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.store.impact import REFILL, TOP, Postings, chunk_postings, score
-from assistant.store.lexical import K1, B, bm25_idf, terms
+from assistant.store.lexical import bm25_idf, term_weight, terms
 
 RESCORE = 4  # candidates rescored exactly, per result wanted
 CANDIDATES = 8192  # candidates a filtered search looks through for allowed chunks
@@ -134,14 +134,9 @@ class TopLists:
             tfs.append([words.count(t) for t in order])
             lengths.append(len(words))
         tf = np.array(tfs, dtype=np.float64).reshape(len(found_ids), len(order))
-        norm = K1 * (1 - B + B * np.array(lengths, dtype=np.float64)[:, None] / average)
-        exact = (tf * (K1 + 1) / (tf + norm)) @ idf
+        exact = term_weight(tf, np.array(lengths, dtype=np.float64)[:, None], average) @ idf
         ranked = sorted(zip(found_ids, exact.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
         return [(n, value) for n, value in ranked if value > 0]
-
-    def df(self, term: str) -> int:
-        row = self.db.execute(f"SELECT df FROM {self.table} WHERE term = ?", (term,)).fetchone()
-        return int(row[0]) if row else 0
 
     def apply(self, changes: Changes, average: float) -> None:
         """Rewrite the touched terms' rows (inside the caller's transaction)."""
