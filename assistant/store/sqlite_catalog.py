@@ -369,18 +369,16 @@ class SqliteCatalog:
     def _remove(self, library: str, article_id: str) -> list[str]:
         """Delete an article's rows (article, chunks, keyword entries); its chunk ids."""
         table = fts_table(library)
-        rows = self._db.execute(
-            "SELECT c.n, c.id, ifnull(a.title, '') || char(10) || c.text FROM chunks c "
-            "LEFT JOIN articles a "
-            "ON a.library = c.library AND a.id = c.article_id "
-            "WHERE c.library = ? AND c.article_id = ?",
+        rows = self._db.execute(  # with the index terms each chunk was written with
+            f"SELECT c.n, c.id, ifnull(f.terms, '') FROM chunks c LEFT JOIN {table} f "
+            "ON f.rowid = c.n WHERE c.library = ? AND c.article_id = ?",
             (library, article_id),
         ).fetchall()
         changes = self._changes.setdefault(library, Changes())
         n_terms = 0
-        for n, _, text in rows:
+        for n, _, indexed in rows:
             self._db.execute(f"DELETE FROM {table} WHERE rowid = ?", (n,))
-            words = terms(str(text))
+            words = str(indexed).split()
             changes.remove(int(n), words)
             n_terms += len(words)
         self._db.execute(
@@ -644,20 +642,20 @@ class SqliteCatalog:
             self._build_top(library, progress)
 
     def _build_top(self, library: str, progress: Callable[[int], None] | None = None) -> None:
-        def page(after: int, limit: int) -> list[tuple[int, str]]:
-            rows = self._db.execute(
-                "SELECT c.n, ifnull(a.title, '') || char(10) || c.text FROM chunks c "
-                "LEFT JOIN articles a ON a.library = c.library AND a.id = c.article_id "
-                "WHERE c.library = ? AND c.n > ? ORDER BY c.n LIMIT ?",
-                (library, after, limit),
+        table = fts_table(library)
+
+        def page(after: int, limit: int) -> list[tuple[int, list[str]]]:
+            rows = self._db.execute(  # the index terms FTS5 holds for each chunk
+                f"SELECT rowid, terms FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
             ).fetchall()
-            return [(int(n), str(text)) for n, text in rows]
+            return [(int(n), str(indexed).split()) for n, indexed in rows]
 
         log.warning(
             "building the keyword index of library %r, once (about a minute per 300,000 chunks)",
             library,
         )
-        total = TopLists(self._db, fts_table(library)).build(page, progress)
+        total = TopLists(self._db, table).build(page, progress)
         self._db.execute(
             "UPDATE libraries SET top_built = 1, n_terms = ? WHERE name = ?", (total, library)
         )

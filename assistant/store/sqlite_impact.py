@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.store.impact import REFILL, TOP, Postings, chunk_postings, score
-from assistant.store.lexical import bm25_idf, term_weight, terms
+from assistant.store.lexical import bm25_idf, term_weight
 
 RESCORE = 4  # candidates rescored exactly, per result wanted
 CANDIDATES = 8192  # candidates a filtered search looks through for allowed chunks
@@ -172,11 +172,11 @@ class TopLists:
 
     def build(
         self,
-        chunks: Callable[[int, int], list[tuple[int, str]]],
+        chunks: Callable[[int, int], list[tuple[int, list[str]]]],
         progress: Callable[[int], None] | None = None,
     ) -> int:
         """Fill the table from every chunk (`chunks(after, limit)` pages through (row number,
-        title and text) by row number); returns the total number of index terms."""
+        index terms) by row number); returns the total number of index terms."""
         self.db.execute(f"DELETE FROM {self.table}")
         average = _average(chunks)
         vocab: dict[str, int] = {}
@@ -186,8 +186,7 @@ class TopLists:
         total = 0
         after = -1
         while page := chunks(after, BUILD_PAGE):
-            for n, text in page:
-                words = terms(text)
+            for n, words in page:
                 total += len(words)
                 for term, (tf, length) in chunk_postings(words).items():
                     pending.append((vocab.setdefault(term, len(vocab)), n, tf, length))
@@ -211,13 +210,13 @@ class TopLists:
         return total
 
 
-def _average(chunks: Callable[[int, int], list[tuple[int, str]]]) -> float:
+def _average(chunks: Callable[[int, int], list[tuple[int, list[str]]]]) -> float:
     """The average chunk length in index terms, from a sample of the first chunks."""
     sample = chunks(-1, SAMPLE)
     if not sample:
         return 1.0
     picked = random.Random(0).sample(sample, min(len(sample), 1000))
-    return sum(len(terms(text)) for _, text in picked) / len(picked)
+    return sum(len(words) for _, words in picked) / len(picked)
 
 
 def _postings(group: np.ndarray) -> Postings:
