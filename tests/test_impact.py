@@ -3,6 +3,7 @@ same formula as FTS5), with more chunks per word than a list keeps."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,28 @@ def test_idf_of_counts_read_apart_stays_finite() -> None:
     """A word's df and the library's size come from one read; if they ever disagree (more
     chunks with the word than in the library), the idf is FTS5's floor, not an error."""
     assert bm25_idf(3, 5) == 1e-6 and bm25_idf(10, 1) > 1
+
+
+def test_a_search_reads_the_last_commit_while_another_thread_writes(
+    catalog: SqliteCatalog,
+) -> None:
+    """Keyword search does not wait for this process's writer: a second connection reads the
+    last commit. The writing thread's own search runs inside its transaction."""
+    writing, finish = threading.Event(), threading.Event()
+    own: list[list[tuple[str, float]]] = []
+
+    def writer() -> None:
+        with catalog.transaction():
+            commit(catalog, pending(article("late", "A storm warning for the harbour.")))
+            own.append(catalog.lexical(LIB).search("warning", 5))
+            writing.set()
+            finish.wait(10)  # a search that waited for this commit would find the article
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writing.wait(10)
+    during = catalog.lexical(LIB).search("warning", 5)
+    finish.set()
+    thread.join()
+    assert during == [] and own == [[]]  # the lists change at the commit
+    assert len(catalog.lexical(LIB).search("warning", 5)) == 1

@@ -5,7 +5,7 @@ Both kinds register by name; `Query.retriever` and `Query.postprocess` pick them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -24,7 +24,7 @@ class Search:
     vector: Vectors
     pool: int
     query: Query
-    articles: Sequence[str] | None = None
+    articles: Collection[str] | None = None
     """Allowed article ids (None: every article)."""
     window: TimeWindow | None = None
     """The question's time window, when a step read one (see assistant/retrieve/timing.py)."""

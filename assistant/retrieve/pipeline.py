@@ -26,14 +26,15 @@ def pool_size(k: int) -> int:
     return max(k * 4, 20)
 
 
-def allowed(library: Library, filters: Filters) -> list[str] | None:
+def allowed(library: Library, filters: Filters) -> frozenset[str] | None:
     """Ids of the articles that pass the filters (the catalog evaluates them); None when no
-    filter is set."""
+    filter is set. A set: a wide time window can allow 100,000 articles, and the retrievers
+    test their candidates against it."""
     if not filters.active():
         return None
     ids = [library.resolve(a) for a in filters.article_ids] if filters.article_ids else None
     where = ArticleFilter(**{**filters.model_dump(), "article_ids": ids})
-    return library.catalog.filter_articles(library.name, where)
+    return frozenset(library.catalog.filter_articles(library.name, where))
 
 
 class Retrieval:

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from assistant.models import Chunk, Hit
 from assistant.parts import Parts
 from assistant.retrieve.base import Search
+from assistant.store.lexical import as_set
 from assistant.store.library import Library
 from assistant.store.vectors import MAX_NEAREST, OVERFETCH, WHERE_IDS
 
@@ -101,18 +102,21 @@ class _Both:
         if len(articles) > WHERE_IDS:
             # Many allowed articles (a wide time window): take more and more of the nearest
             # ids (no texts: cheap) and keep those the catalog says belong to allowed articles.
-            allowed = set(articles)
+            allowed = as_set(articles)
+            owners: dict[str, str | None] = {}
             for factor in OVERFETCH:
                 wanted = min(search.pool * factor, MAX_NEAREST)
                 found = store.nearest(search.vector, wanted)
-                owners = self.library.catalog.owners(self.library.name, [c for c, _ in found])
-                kept = [(c, s) for c, s in found if owners.get(c) in allowed]
+                new = [c for c, _ in found if c not in owners]
+                owners.update(dict.fromkeys(new))  # None: no article owns it
+                owners.update(self.library.catalog.owners(self.library.name, new))
+                kept = [(c, s) for c, s in found if owners[c] in allowed]
                 if len(kept) >= search.pool or len(found) < wanted:
                     return kept[: search.pool]
                 if wanted == MAX_NEAREST:
                     break
         # Few allowed articles, or the nearest hold too few of them: the store filters.
-        hits = store.query(search.vector, search.pool, articles)
+        hits = store.query(search.vector, search.pool, sorted(articles))
         return [(h.chunk.id, h.score) for h in hits]
 
     def fuse(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -65,7 +65,7 @@ class Lexical(Protocol):
     """Keyword search over a library's chunks (BM25)."""
 
     def search(
-        self, query: str, k: int, allowed: Sequence[str] | None = None
+        self, query: str, k: int, allowed: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
         """The k best (chunk id, score) pairs with a positive score, best first; `allowed`
         restricts the search to these article ids."""

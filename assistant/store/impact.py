@@ -129,4 +129,5 @@ def score(
         keep = totals >= kth
         unique, totals = unique[keep], totals[keep]
     order = np.lexsort((unique, -totals))[:k]
-    return [(int(unique[i]), float(totals[i])) for i in order if totals[i] > 0]
+    pairs = zip(unique[order].tolist(), totals[order].tolist(), strict=True)
+    return [(int(i), float(value)) for i, value in pairs if value > 0]

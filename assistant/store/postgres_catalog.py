@@ -26,7 +26,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -674,7 +674,7 @@ class PostgresLexical:
                 self._save()
 
     def search(
-        self, query: str, k: int, allowed: Sequence[str] | None = None
+        self, query: str, k: int, allowed: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score) pairs, best first; `allowed`: article ids."""
         self.refresh()

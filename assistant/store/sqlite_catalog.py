@@ -16,7 +16,7 @@ import logging
 import math
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from assistant.store.catalog import (
     article_row,
     stored_article,
 )
-from assistant.store.lexical import terms
+from assistant.store.lexical import as_set, terms
 from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ class SqliteCatalog:
         self.locks = path.parent / "locks"
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
+        self._reader: sqlite3.Connection | None = None  # see `reading`
+        self._read_lock = threading.Lock()
         self._depth = 0
         self._writers: dict[str, tuple[threading.RLock, list[int]]] = {}
         self._changes: dict[str, Changes] = {}  # keyword postings written in this transaction
@@ -151,9 +153,32 @@ class SqliteCatalog:
                 self._create_index(str(name))  # libraries from before the keyword index
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connections."""
         with self._lock:
             self._db.close()
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads that need not wait for this process's writer: the writing
+        thread's own connection inside its transaction, else a second connection, which reads
+        the last commit (WAL) while another thread writes."""
+        if self._lock.acquire(blocking=False):  # free, or held by this very thread
+            try:
+                if self._db.in_transaction:
+                    yield self._db
+                    return
+            finally:
+                self._lock.release()
+        with self._read_lock:
+            if self._reader is None:
+                self._reader = sqlite3.connect(
+                    str(self.path), check_same_thread=False, isolation_level=None
+                )
+                self._reader.execute("PRAGMA busy_timeout=60000")
+            yield self._reader
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -504,7 +529,10 @@ class SqliteCatalog:
         if where.date_to:
             sql.append("AND date <= ?")
             params.append(where.date_to.isoformat())
-        return [str(r[0]) for r in self._rows(" ".join(sql), params)]
+        # One JSON array, not a row per id: a wide time window can pass 100,000 articles.
+        select = " ".join(sql).replace("SELECT id", "SELECT json_group_array(id)", 1)
+        ids: list[str] = json.loads(str(self._rows(select, params)[0][0]))
+        return ids
 
     def newest_date(self, library: str, until: dt.date) -> dt.date | None:
         """The latest publication date not after `until` in a library (None: no dated article)."""
@@ -674,7 +702,7 @@ class SqliteLexical:
         self.table = fts_table(library)
 
     def search(
-        self, query: str, k: int, allowed: Sequence[str] | None = None
+        self, query: str, k: int, allowed: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score) pairs, best first; `allowed`: article ids.
 
@@ -685,60 +713,60 @@ class SqliteLexical:
         words = list(dict.fromkeys(terms(query)))
         if not words or k <= 0:
             return []
-        with self.catalog._lock:
+        with self.catalog.reading() as db:
             # One read transaction: the counts and the lists from the same commit (a writer
             # committing in between would give words more chunks than the library has).
-            inside = self.catalog._db.in_transaction  # a writer's own search: its view already
+            inside = db.in_transaction  # a writer's own search: its view already
             if not inside:
-                self.catalog._db.execute("BEGIN")
+                db.execute("BEGIN")
             try:
-                found = self._search_lists(words, k, allowed)
+                found = self._search_lists(db, words, k, allowed)
             finally:
                 if not inside:
-                    self.catalog._db.execute("COMMIT")
+                    db.execute("COMMIT")
         if found is not None:
             return found
         return self.exact(query, k, allowed)
 
     def _search_lists(
-        self, words: list[str], k: int, allowed: Sequence[str] | None
+        self, db: sqlite3.Connection, words: list[str], k: int, allowed: Collection[str] | None
     ) -> list[tuple[str, float]] | None:
-        """`search` from the impact lists; None when FTS5 must rank (the caller holds the
-        catalog's lock, in a read transaction)."""
-        built, n_chunks, n_terms = self.catalog._db.execute(
+        """`search` from the impact lists; None when FTS5 must rank (the caller holds `db`'s
+        lock, in a read transaction)."""
+        built, n_chunks, n_terms = db.execute(
             "SELECT top_built, n_chunks, n_terms FROM libraries WHERE name = ?",
             (self.library,),
         ).fetchone() or (0, 0, 0)
         if built and n_chunks:
-            lists = TopLists(self.catalog._db, self.table)
+            lists = TopLists(db, self.table)
             average = n_terms / n_chunks
             if allowed is None:
-                return self._named(lists.search(words, n_chunks, average, k))
-            rows = self.catalog._db.execute(
-                "SELECT n FROM chunks WHERE library = ? AND article_id IN "
-                "(SELECT value FROM json_each(?)) LIMIT ?",
-                (self.library, json.dumps(list(allowed)), FEW_CHUNKS + 1),
-            ).fetchall()
-            if len(rows) <= FEW_CHUNKS:  # a narrow filter: score its chunks directly
-                ids = [int(r[0]) for r in rows]
-                return self._named(lists.within(words, ids, n_chunks, average, k))
-            wanted = json.dumps(list(allowed))
+                return self._named(db, lists.search(words, n_chunks, average, k))
+            if len(allowed) <= FEW_CHUNKS:  # maybe a narrow filter: score its chunks directly
+                rows = db.execute(
+                    "SELECT n FROM chunks WHERE library = ? AND article_id IN "
+                    "(SELECT value FROM json_each(?)) LIMIT ?",
+                    (self.library, json.dumps(list(allowed)), FEW_CHUNKS + 1),
+                ).fetchall()
+                if len(rows) <= FEW_CHUNKS:
+                    ids = [int(r[0]) for r in rows]
+                    return self._named(db, lists.within(words, ids, n_chunks, average, k))
+            wanted = as_set(allowed)
 
             def keep(candidates: list[int]) -> set[int]:
-                found = self.catalog._db.execute(
-                    "SELECT n FROM chunks WHERE n IN (SELECT value FROM json_each(?)) "
-                    "AND article_id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(candidates), wanted),
+                found = db.execute(
+                    "SELECT n, article_id FROM chunks WHERE n IN (SELECT value FROM json_each(?))",
+                    (json.dumps(candidates),),
                 ).fetchall()
-                return {int(r[0]) for r in found}
+                return {int(n) for n, article in found if article in wanted}
 
             best = lists.search(words, n_chunks, average, k, keep)
             if len(best) == k:  # else the lists held too few allowed chunks: ask FTS5
-                return self._named(best)
+                return self._named(db, best)
         return None
 
     def exact(
-        self, query: str, k: int, allowed: Sequence[str] | None = None
+        self, query: str, k: int, allowed: Collection[str] | None = None
     ) -> list[tuple[str, float]]:
         """`search` ranked by FTS5's bm25 over every matching chunk (slower, exact)."""
         words = list(dict.fromkeys(terms(query)))
@@ -768,10 +796,12 @@ class SqliteLexical:
             return []
         return [(str(r[0]), float(str(r[1]))) for r in rows if float(str(r[1])) > 0]
 
-    def _named(self, best: list[tuple[int, float]]) -> list[tuple[str, float]]:
-        """(chunk row number, score) pairs as (chunk id, score) (the caller holds the lock)."""
+    def _named(
+        self, db: sqlite3.Connection, best: list[tuple[int, float]]
+    ) -> list[tuple[str, float]]:
+        """(chunk row number, score) pairs as (chunk id, score) (the caller holds `db`'s lock)."""
         names = dict(
-            self.catalog._db.execute(
+            db.execute(
                 "SELECT n, id FROM chunks WHERE n IN (SELECT value FROM json_each(?))",
                 (json.dumps([n for n, _ in best]),),
             ).fetchall()

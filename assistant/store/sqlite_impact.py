@@ -24,6 +24,7 @@ from assistant.store.lexical import bm25_idf, term_weight
 
 RESCORE = 4  # candidates rescored exactly, per result wanted
 CANDIDATES = 8192  # candidates a filtered search looks through for allowed chunks
+KEEP_BATCH = 256  # candidates checked against a filter at first (then twice more each time)
 BUILD_PAGE = 5000  # chunks read per query while building
 BUILD_FLUSH = 4_000_000  # postings held before they are cut to each term's best TOP
 SAMPLE = 5000  # chunks that estimate the average length while building
@@ -60,6 +61,21 @@ class Changes:
 
     def terms(self) -> list[str]:
         return sorted(set(self.added) | set(self.removed) | set(self.df))
+
+
+def kept(
+    best: list[tuple[int, float]], keep: Callable[[list[int]], set[int]], wanted: int
+) -> list[tuple[int, float]]:
+    """The first `wanted` candidates (best first) that `keep` allows, asking it about the
+    candidates in growing batches (each batch costs a catalog lookup per candidate)."""
+    found: list[tuple[int, float]] = []
+    start, size = 0, KEEP_BATCH
+    while start < len(best) and len(found) < wanted:
+        batch = best[start : start + size]
+        allowed = keep([n for n, _ in batch])
+        found += [pair for pair in batch if pair[0] in allowed]
+        start, size = start + size, size * 2
+    return found[:wanted]
 
 
 class TopLists:
@@ -101,8 +117,7 @@ class TopLists:
         wanted = RESCORE * k if cut else k
         best = score(list(rows.values()), n_documents, average, CANDIDATES if keep else wanted)
         if keep is not None:
-            allowed = keep([n for n, _ in best])
-            best = [pair for pair in best if pair[0] in allowed][:wanted]
+            best = kept(best, keep, wanted)
         if not cut or not best:
             return best[:k]
         return self.rescore(rows, [n for n, _ in best], average, n_documents)[:k]

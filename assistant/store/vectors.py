@@ -13,7 +13,7 @@ from assistant.errors import ConfigError, NotFoundError
 from assistant.models import Chunk, Hit
 
 WHERE_IDS = 500  # article ids per chroma filter (each one is an SQL variable in chroma)
-OVERFETCH = (20, 200, 2000)  # with more ids: neighbours taken per hit wanted, then filtered
+OVERFETCH = (20, 50, 200, 2000)  # with more ids: neighbours taken per hit wanted, then filtered
 MAX_NEAREST = 10_000  # neighbours per chroma query (it binds each as an SQL variable)
 MAX_PARTS = 20  # searched part by part when the nearest hold too few: at most this many filters
 
