@@ -71,25 +71,28 @@ class _Both:
         # answers the dense one here; both release the GIL while they work.
         pending = _POOL.submit(keyword) if self.lexical and self.dense else None
         nearest = self.nearest(search) if self.dense else []
+        # Only chunks an article owns: a writer's chunks are invisible until its commit, and
+        # replaced ones as soon as the new version commits. Their texts come from here: the
+        # dense ones' while the keyword search may still run.
+        catalog, name = self.library.catalog, self.library.name
+        chunks = catalog.chunks_by_id(name, [c for c, _ in nearest]) if nearest else {}
         lexical: dict[str, float] = {}
         if pending is not None:
             lexical = pending.result()
         elif self.lexical:
             lexical = keyword()
-        # Only chunks an article owns: a writer's chunks are invisible until its commit, and
-        # replaced ones as soon as the new version commits. Their texts come from here.
-        committed = self.library.catalog.chunks_by_id(
-            self.library.name, [c for c, _ in nearest] + list(lexical)
-        )
-        nearest = [(c, s) for c, s in nearest if c in committed]
-        lexical = {c: v for c, v in lexical.items() if c in committed}
-        chunks = dict(committed)
+        nearest = [(c, s) for c, s in nearest if c in chunks]
         cosine = dict(nearest)
-        # Chunks only BM25 found get their exact cosine from their stored vectors.
+        # Chunks only BM25 found: their texts, and their exact cosine from their stored
+        # vectors (chroma, in a worker meanwhile).
         only_lexical = [c for c in lexical if c not in cosine]
         if only_lexical:
-            for chunk_id, vector in self.library.store.vectors(only_lexical).items():
-                cosine[chunk_id] = float(vector @ search.vector)
+            stored = _POOL.submit(self.library.store.vectors, only_lexical)
+            chunks.update(catalog.chunks_by_id(name, only_lexical))
+            lexical = {c: v for c, v in lexical.items() if c in chunks}
+            for chunk_id, vector in stored.result().items():
+                if chunk_id in lexical:
+                    cosine[chunk_id] = float(vector @ search.vector)
         score = self.fuse(cosine if self.dense else {}, lexical, [c for c, _ in nearest])
         order = sorted(score, key=lambda c: -score[c])[: search.pool]
         return hits(self.library, order, score, chunks, cosine, lexical)

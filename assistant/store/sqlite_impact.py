@@ -63,6 +63,18 @@ class Changes:
         return sorted(set(self.added) | set(self.removed) | set(self.df))
 
 
+def term_counts(text: str, order: Sequence[str]) -> tuple[list[int], int]:
+    """How often each term occurs in a chunk's index terms (one space between terms), and
+    how many terms it has. Counting in the text with the spaces doubled (so that repeated
+    neighbours each keep their own) is twice as fast as splitting it.
+
+    >>> term_counts("grain grain port grains", ["grain", "port", "storm"])
+    ([2, 1, 0], 4)
+    """
+    spaced = " " + text.replace(" ", "  ") + " "
+    return [spaced.count(f" {t} ") for t in order], (text.count(" ") + 1 if text else 0)
+
+
 def kept(
     best: list[tuple[int, float]], keep: Callable[[list[int]], set[int]], wanted: int
 ) -> list[tuple[int, float]]:
@@ -144,10 +156,10 @@ class TopLists:
             f"SELECT rowid, terms FROM {self.fts} WHERE rowid IN (SELECT value FROM json_each(?))",
             (json.dumps(list(ids)),),
         ):
-            words = str(text).split()
             found_ids.append(int(n))
-            tfs.append([words.count(t) for t in order])
-            lengths.append(len(words))
+            counts, length = term_counts(str(text), order)
+            tfs.append(counts)
+            lengths.append(length)
         tf = np.array(tfs, dtype=np.float64).reshape(len(found_ids), len(order))
         exact = term_weight(tf, np.array(lengths, dtype=np.float64)[:, None], average) @ idf
         ranked = sorted(zip(found_ids, exact.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
