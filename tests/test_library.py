@@ -305,3 +305,28 @@ def test_asking_does_not_load_the_tokenizer(
     assert answer.citations
     lazy, loaded = LazyTokenizer(), default_tokenizer()
     assert lazy.name == loaded.name and lazy.encode("Grain rose.") == loaded.encode("Grain rose.")
+
+
+def test_a_filter_is_listed_once_until_the_library_changes(fake_assistant: Assistant) -> None:
+    """A filter's article ids are kept per library until a write (in any process) changes
+    its generation; then they are listed again."""
+    from assistant.store.catalog import ArticleFilter
+
+    fake_assistant.ingest_text(STORY, title="Heating", source="wire/kyiv.txt")
+    fake_assistant.ingest_text(
+        "Grain exports rose in March.", title="Grain", source="farm/grain.txt"
+    )
+    library = fake_assistant.library()
+    wire = ArticleFilter(source="wire")
+    first = library.filter_articles(wire)
+    assert len(first) == 1 and library.filter_articles(wire) is first  # kept
+    added = fake_assistant.ingest_text(
+        "Trams stopped in Lviv.", title="Trams", source="wire/lviv.txt"
+    )
+    second = library.filter_articles(wire)
+    assert len(second) == 2 and added.items[0].article_id in second
+    fake_assistant.delete(added.items[0].article_id)
+    assert len(library.filter_articles(wire)) == 1
+    other = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder)  # another writer
+    other.ingest_text("Buses stopped in Odesa.", title="Buses", source="wire/odesa.txt")
+    assert len(library.filter_articles(wire)) == 2

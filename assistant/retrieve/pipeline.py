@@ -34,7 +34,7 @@ def allowed(library: Library, filters: Filters) -> frozenset[str] | None:
         return None
     ids = [library.resolve(a) for a in filters.article_ids] if filters.article_ids else None
     where = ArticleFilter(**{**filters.model_dump(), "article_ids": ids})
-    return frozenset(library.catalog.filter_articles(library.name, where))
+    return library.filter_articles(where)
 
 
 class Retrieval:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from assistant.models import (
     IngestStatus,
     sha256_hex,
 )
-from assistant.store.catalog import Catalog, Lexical, Pending, StoredArticle
+from assistant.store.catalog import ArticleFilter, Catalog, Lexical, Pending, StoredArticle
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
 
@@ -43,6 +44,7 @@ Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called as sources finish."""
 
 FLUSH_CHUNKS = 256  # embed and commit in groups of about this many chunks
+CACHED_FILTERS = 8  # article filters whose result a library keeps (per process)
 _LEGACY_ID = re.compile(r"[0-9a-f]{16}")  # ids before readable ids were sha256(source)[:16]
 
 
@@ -118,6 +120,8 @@ class Library:
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
         self.flush_chunks = flush_chunks
+        self._filtered: dict[tuple[object, ...], frozenset[str]] = {}  # see `filter_articles`
+        self._filtered_lock = threading.Lock()
         self._check_embedder()
         self._migrate()
 
@@ -417,6 +421,25 @@ class Library:
     def articles(self) -> list[Article]:
         """Every article (text omitted), newest first."""
         return [s.article for s in self.catalog.all(self.name)]
+
+    def filter_articles(self, where: ArticleFilter) -> frozenset[str]:
+        """Ids of the articles that pass a filter. The last few filters' results are kept
+        until the library changes (its generation, read first, and its counts), so that a
+        chat that keeps one filter, or a wide time window asked about again, does not list
+        100,000 ids per question."""
+        generation = self.catalog.generation(self.name)  # before the ids: never newer than them
+        row = self.catalog.library(self.name)
+        state = (row.created_at, row.n_articles, row.n_chunks) if row is not None else None
+        key = (where.model_dump_json(), generation, state)
+        with self._filtered_lock:
+            found = self._filtered.get(key)
+        if found is None:
+            found = frozenset(self.catalog.filter_articles(self.name, where))
+            with self._filtered_lock:
+                self._filtered[key] = found
+                while len(self._filtered) > CACHED_FILTERS:
+                    del self._filtered[next(iter(self._filtered))]  # the oldest
+        return found
 
     def resolve(self, article_id: str) -> str:
         """A full article id from an id or a unique prefix of one."""
