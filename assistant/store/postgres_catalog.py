@@ -493,11 +493,7 @@ class PostgresCatalog:
 
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""
-        rows = self._rows(
-            "SELECT id FROM chunks WHERE library = %s AND id = ANY(%s)",
-            (library, list(chunk_ids)),
-        )
-        return {str(r[0]) for r in rows}
+        return set(self.owners(library, chunk_ids))
 
     def owners(self, library: str, chunk_ids: Sequence[str]) -> dict[str, str]:
         """chunk id -> the article that owns it, for the owned ones."""

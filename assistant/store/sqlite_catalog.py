@@ -515,7 +515,8 @@ class SqliteCatalog:
 
     def filter_articles(self, library: str, where: ArticleFilter) -> list[str]:
         """Ids of the articles that pass every given filter (evaluated by SQLite)."""
-        sql = ["SELECT id FROM articles WHERE library = ?"]
+        # One JSON array, not a row per id: a wide time window can pass 100,000 articles.
+        sql = ["SELECT json_group_array(id) FROM articles WHERE library = ?"]
         params: list[object] = [library]
         if where.article_ids is not None:
             sql.append("AND id IN (SELECT value FROM json_each(?))")
@@ -532,9 +533,7 @@ class SqliteCatalog:
         if where.date_to:
             sql.append("AND date <= ?")
             params.append(where.date_to.isoformat())
-        # One JSON array, not a row per id: a wide time window can pass 100,000 articles.
-        select = " ".join(sql).replace("SELECT id", "SELECT json_group_array(id)", 1)
-        ids: list[str] = json.loads(str(self._rows(select, params)[0][0]))
+        ids: list[str] = json.loads(str(self._rows(" ".join(sql), params)[0][0]))
         return ids
 
     def newest_date(self, library: str, until: dt.date) -> dt.date | None:
@@ -567,11 +566,7 @@ class SqliteCatalog:
 
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""
-        rows = self._rows(
-            "SELECT id FROM chunks WHERE library = ? AND id IN (SELECT value FROM json_each(?))",
-            (library, json.dumps(list(chunk_ids))),
-        )
-        return {str(r[0]) for r in rows}
+        return set(self.owners(library, chunk_ids))
 
     def owners(self, library: str, chunk_ids: Sequence[str]) -> dict[str, str]:
         """chunk id -> the article that owns it, for the owned ones."""
