@@ -320,6 +320,9 @@ def test_filters_are_evaluated_by_the_catalog(catalog: Catalog) -> None:
     assert catalog.newest_date(LIB, dt.date(2025, 1, 1)) is None
     assert ids(article_ids=["a", "c", "zzz"]) == ["a", "c"] and ids(article_ids=[]) == []
     assert ids(article_ids=["a", "b"], title="trade", date_from=dt.date(2026, 1, 1)) == []
+    assert ids(article_ids=["a", "b", "c"], date_from=dt.date(2026, 1, 15)) == ["b"]
+    some = catalog.filter_articles(LIB, ArticleFilter(), limit=2)
+    assert len(some) == 2 and set(some) <= {"a", "b", "c"}
 
 
 # Chunks

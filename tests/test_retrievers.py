@@ -3,14 +3,19 @@ looked for among the nearest ids (a wide time window), and either way the same c
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
 from assistant.api import Assistant
-from assistant.query import Query
+from assistant.query import Filters, Query
 from assistant.retrieve import retrievers
 from assistant.retrieve.base import RETRIEVERS, Search
+from assistant.retrieve.pipeline import Retrieval
+from assistant.store import library as library_module
+from assistant.store.catalog import ArticleFilter, Matching, members
 
 TOPICS = ["grain exports", "power cuts", "a cup final", "a storm", "a new bridge", "an election"]
 
@@ -48,3 +53,55 @@ def test_dense_within_allowed_articles(
     hits = RETRIEVERS.get("dense")(ingested.parts()).search(search)
     assert [h.chunk.id for h in hits] == [h.chunk.id for h in exact]
     assert all(h.chunk.article_id in allowed for h in hits) and len(hits) == 6
+
+
+@pytest.fixture
+def dated(fake_assistant: Assistant, tmp_path: Path) -> Assistant:
+    """48 stories, one a day from 1 January 2026."""
+    lines = [
+        json.dumps(
+            {
+                "title": f"Story {i} about {TOPICS[i % len(TOPICS)]}",
+                "text": f"Reporters wrote about {TOPICS[i % len(TOPICS)]} on day {i}. "
+                f"Officials said it mattered to {i * 7} people.",
+                "date": (dt.date(2026, 1, 1) + dt.timedelta(days=i)).isoformat(),
+            }
+        )
+        for i in range(48)
+    ]
+    (tmp_path / "news.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    fake_assistant.ingest(tmp_path / "news.jsonl")
+    return fake_assistant
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_a_wide_date_window_is_asked_about_not_listed(
+    dated: Assistant, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A date window that passes more than WIDE articles becomes a `Matching`: the searches ask
+    the catalog about the candidates they meet, never list the window, and find what the
+    listed window finds."""
+    since = dt.date(2026, 1, 17)  # 32 of the 48 stories, more than a keyword pool (24)
+    query = Query(filters=Filters(date_from=since))
+    where = ArticleFilter(date_from=since)
+    text = "Officials said power cuts mattered to people"
+    vector = dated.embedder.embed([text])[0]
+    listed = Retrieval(dated.parts(), mode).run(text, vector, query, 6)
+    assert isinstance(dated.library().filter_articles(where), frozenset)
+
+    monkeypatch.setattr(library_module, "WIDE", 4)
+    monkeypatch.setattr(retrievers, "WHERE_IDS", 2)  # the dense step: among the nearest ids
+    library = dated.library()
+    library._filtered.clear()
+    matching = library.filter_articles(where)
+    assert isinstance(matching, Matching)
+    asked = Retrieval(dated.parts(), mode).run(text, vector, query, 6)
+    assert [(h.chunk.id, round(h.score, 6)) for h in asked] == [
+        (h.chunk.id, round(h.score, 6)) for h in listed
+    ]
+    assert len(asked) == 6 and matching._all is None  # asked about, never listed
+    passed = {a.id for a in library.articles() if a.date and a.date >= since}
+    everyone = [a.id for a in library.articles()]
+    assert {i for i in everyone if i in matching} == passed  # asked one by one
+    assert members(matching, everyone) == passed and matching._all is None
+    assert set(matching) == passed and len(matching) == 32  # listed only when iterated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from assistant.embeddings import Vectors
@@ -26,10 +27,10 @@ def pool_size(k: int) -> int:
     return max(k * 4, 20)
 
 
-def allowed(library: Library, filters: Filters) -> frozenset[str] | None:
-    """Ids of the articles that pass the filters (the catalog evaluates them); None when no
-    filter is set. A set: a wide time window can allow 100,000 articles, and the retrievers
-    test their candidates against it."""
+def allowed(library: Library, filters: Filters) -> AbstractSet[str] | None:
+    """The articles that pass the filters (the catalog evaluates them); None when no filter
+    is set. A set the retrievers test their candidates against: for a wide time window, one
+    that asks the catalog about them (`Matching`) instead of listing 100,000 ids."""
     if not filters.active():
         return None
     ids = [library.resolve(a) for a in filters.article_ids] if filters.article_ids else None

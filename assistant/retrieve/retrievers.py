@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from assistant.models import Chunk, Hit
 from assistant.parts import Parts
 from assistant.retrieve.base import Search
-from assistant.store.lexical import as_set
+from assistant.store.catalog import at_most, members
 from assistant.store.library import Library
 from assistant.store.vectors import MAX_NEAREST, OVERFETCH, WHERE_IDS
 
@@ -102,18 +102,20 @@ class _Both:
         store, articles = self.library.store, search.articles
         if articles is None:
             return store.nearest(search.vector, search.pool)
-        if len(articles) > WHERE_IDS:
+        if not at_most(articles, WHERE_IDS):
             # Many allowed articles (a wide time window): take more and more of the nearest
             # ids (no texts: cheap) and keep those the catalog says belong to allowed articles.
-            allowed = as_set(articles)
             owners: dict[str, str | None] = {}
+            passed: set[str] = set()
             for factor in OVERFETCH:
                 wanted = min(search.pool * factor, MAX_NEAREST)
                 found = store.nearest(search.vector, wanted)
                 new = [c for c, _ in found if c not in owners]
                 owners.update(dict.fromkeys(new))  # None: no article owns it
-                owners.update(self.library.catalog.owners(self.library.name, new))
-                kept = [(c, s) for c, s in found if owners[c] in allowed]
+                owned = self.library.catalog.owners(self.library.name, new)
+                owners.update(owned)
+                passed |= members(articles, set(owned.values()))
+                kept = [(c, s) for c, s in found if owners[c] in passed]
                 if len(kept) >= search.pool or len(found) < wanted:
                     return kept[: search.pool]
                 if wanted == MAX_NEAREST:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterator, Sequence
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -105,7 +106,9 @@ class Catalog(Protocol):
     def chunks(self, library: str, article_id: str) -> list[Chunk]: ...
     def chunks_by_id(self, library: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
     def iter_chunks(self, library: str, page: int = 2000) -> Iterator[Chunk]: ...
-    def filter_articles(self, library: str, where: ArticleFilter) -> list[str]: ...
+    def filter_articles(
+        self, library: str, where: ArticleFilter, limit: int | None = None
+    ) -> list[str]: ...
     def newest_date(self, library: str, until: dt.date) -> dt.date | None: ...
 
     # Writes in flight (always under writer_lock)
@@ -130,6 +133,68 @@ class ArticleFilter(BaseModel):
     title: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+
+
+ASK_AT_MOST = 5000  # article ids a `Matching` asks about at once; with more it lists them all
+
+
+class Matching(Set[str]):
+    """The articles that pass a wide date filter, not listed: a search asks the catalog about
+    the candidates it meets ("this week" can pass 100,000 articles, and listing them took
+    longer than the rest of the question). Answers are kept; iterating (or `len`) lists all.
+    """
+
+    def __init__(self, catalog: Catalog, library: str, where: ArticleFilter) -> None:
+        self.catalog = catalog
+        self.library = library
+        self.where = where
+        self._known: dict[str, bool] = {}
+        self._all: frozenset[str] | None = None
+        self._lock = threading.Lock()
+
+    def check(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` that pass, in one catalog query for the ones not asked about yet."""
+        wanted = set(ids)
+        with self._lock:
+            unknown = [i for i in wanted if i not in self._known]
+        if self._all is not None or len(unknown) > ASK_AT_MOST:
+            return wanted & self.listed()
+        if unknown:
+            asked = self.where.model_copy(update={"article_ids": unknown})
+            passed = set(self.catalog.filter_articles(self.library, asked))
+            with self._lock:
+                self._known.update((i, i in passed) for i in unknown)
+        with self._lock:
+            return {i for i in wanted if self._known[i]}
+
+    def listed(self) -> frozenset[str]:
+        if self._all is None:
+            self._all = frozenset(self.catalog.filter_articles(self.library, self.where))
+        return self._all
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and bool(self.check([item]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listed())
+
+    def __len__(self) -> int:
+        return len(self.listed())
+
+    def __bool__(self) -> bool:
+        return True  # made only when more than a few thousand articles pass
+
+
+def members(allowed: Collection[str], ids: Iterable[str]) -> set[str]:
+    """Those of `ids` in `allowed`: one catalog query when `allowed` is a `Matching`."""
+    if isinstance(allowed, Matching):
+        return allowed.check(ids)
+    return {i for i in ids if i in allowed}
+
+
+def at_most(allowed: Collection[str], n: int) -> bool:
+    """Whether at most n articles are allowed, without listing a `Matching` (always more)."""
+    return not isinstance(allowed, Matching) and len(allowed) <= n
 
 
 def article_row(article: Article, chunker: str, chunk_ids: Sequence[str]) -> dict[str, object]:

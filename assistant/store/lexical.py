@@ -14,10 +14,11 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Collection, Sequence
-from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
+
+from assistant.store.catalog import members
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -25,11 +26,6 @@ STOPWORDS = frozenset(
     in into is it its of on or she so than that the their them then there these they this to
     was we were what when where which who whom whose why will with would you""".split()
 )
-
-
-def as_set(ids: Collection[str]) -> AbstractSet[str]:
-    """`ids` as a set, without copying one (a filter can allow 100,000 articles)."""
-    return ids if isinstance(ids, AbstractSet) else set(ids)
 
 
 def stem(word: str) -> str:
@@ -203,8 +199,8 @@ class Bm25Index:
             scores[slots] += bm25_idf(n, len(slots)) * term_weight(tfs, lengths[slots], average)
         found = np.flatnonzero(scores > 0)
         if allowed is not None:
-            wanted = as_set(allowed)
-            found = np.asarray([s for s in found if self.articles[s] in wanted], dtype=np.int64)
+            passed = members(allowed, [self.articles[s] for s in found])
+            found = np.asarray([s for s in found if self.articles[s] in passed], dtype=np.int64)
         if len(found) > k:  # the k best, and whatever ties the k-th
             kth = np.partition(scores[found], len(found) - k)[len(found) - k]
             found = found[scores[found] >= kth]

@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,14 @@ from assistant.models import (
     IngestStatus,
     sha256_hex,
 )
-from assistant.store.catalog import ArticleFilter, Catalog, Lexical, Pending, StoredArticle
+from assistant.store.catalog import (
+    ArticleFilter,
+    Catalog,
+    Lexical,
+    Matching,
+    Pending,
+    StoredArticle,
+)
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
 
@@ -45,6 +53,7 @@ Progress = Callable[[int, int, str], None]
 
 FLUSH_CHUNKS = 256  # embed and commit in groups of about this many chunks
 CACHED_FILTERS = 8  # article filters whose result a library keeps (per process)
+WIDE = 5000  # a date window passing more articles is not listed (see `Matching`)
 _LEGACY_ID = re.compile(r"[0-9a-f]{16}")  # ids before readable ids were sha256(source)[:16]
 
 
@@ -120,7 +129,7 @@ class Library:
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
         self.flush_chunks = flush_chunks
-        self._filtered: dict[tuple[object, ...], frozenset[str]] = {}  # see `filter_articles`
+        self._filtered: dict[tuple[object, ...], AbstractSet[str]] = {}  # see `filter_articles`
         self._filtered_lock = threading.Lock()
         self._check_embedder()
         self._migrate()
@@ -422,11 +431,11 @@ class Library:
         """Every article (text omitted), newest first."""
         return [s.article for s in self.catalog.all(self.name)]
 
-    def filter_articles(self, where: ArticleFilter) -> frozenset[str]:
-        """Ids of the articles that pass a filter. The last few filters' results are kept
-        until the library changes (its generation, read first, and its counts), so that a
-        chat that keeps one filter, or a wide time window asked about again, does not list
-        100,000 ids per question."""
+    def filter_articles(self, where: ArticleFilter) -> AbstractSet[str]:
+        """The articles that pass a filter: listed, or, for a date window that passes more than
+        WIDE articles, a `Matching` that the searches ask about their candidates. The last few
+        filters' results are kept until the library changes (its generation, read first, and
+        its counts), so that a chat that keeps one filter does not list them per question."""
         generation = self.catalog.generation(self.name)  # before the ids: never newer than them
         row = self.catalog.library(self.name)
         state = (row.created_at, row.n_articles, row.n_chunks) if row is not None else None
@@ -434,12 +443,20 @@ class Library:
         with self._filtered_lock:
             found = self._filtered.get(key)
         if found is None:
-            found = frozenset(self.catalog.filter_articles(self.name, where))
+            found = self._filter(where)
             with self._filtered_lock:
                 self._filtered[key] = found
                 while len(self._filtered) > CACHED_FILTERS:
                     del self._filtered[next(iter(self._filtered))]  # the oldest
         return found
+
+    def _filter(self, where: ArticleFilter) -> AbstractSet[str]:
+        dates_only = where.article_ids is None and not where.source and not where.title
+        # Source and title filters are substring tests of each row: always listed.
+        ids = self.catalog.filter_articles(self.name, where, WIDE + 1 if dates_only else None)
+        if dates_only and len(ids) > WIDE:
+            return Matching(self.catalog, self.name, where)
+        return frozenset(ids)
 
     def resolve(self, article_id: str) -> str:
         """A full article id from an id or a unique prefix of one."""

@@ -86,6 +86,7 @@ ALTER TABLE articles ADD COLUMN IF NOT EXISTS date_source TEXT;
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles (library, origin);
 CREATE INDEX IF NOT EXISTS articles_date ON articles (library, date, id);
+CREATE INDEX IF NOT EXISTS articles_id_date ON articles (library, id, date);
 CREATE TABLE IF NOT EXISTS chunks (
     n BIGSERIAL PRIMARY KEY,
     library TEXT NOT NULL,
@@ -442,8 +443,11 @@ class PostgresCatalog:
         rows = self._rows("SELECT id, chunk_ids FROM articles WHERE library = %s", (library,))
         return {str(r[0]): json.loads(str(r[1])) for r in rows}
 
-    def filter_articles(self, library: str, where: ArticleFilter) -> list[str]:
-        """Ids of the articles that pass every given filter (evaluated by PostgreSQL)."""
+    def filter_articles(
+        self, library: str, where: ArticleFilter, limit: int | None = None
+    ) -> list[str]:
+        """Ids of the articles that pass every given filter (evaluated by PostgreSQL), at
+        most `limit` of them."""
         sql = ["SELECT id FROM articles WHERE library = %s"]
         params: list[object] = [library]
         if where.article_ids is not None:
@@ -463,6 +467,9 @@ class PostgresCatalog:
         if where.date_to:
             sql.append("AND date <= %s")
             params.append(where.date_to)
+        if limit is not None:
+            sql.append("LIMIT %s")
+            params.append(limit)
         return [str(r[0]) for r in self._rows(" ".join(sql), params)]
 
     def newest_date(self, library: str, until: dt.date) -> dt.date | None:

@@ -29,9 +29,11 @@ from assistant.store.catalog import (
     Pending,
     StoredArticle,
     article_row,
+    at_most,
+    members,
     stored_article,
 )
-from assistant.store.lexical import as_set, terms
+from assistant.store.lexical import terms
 from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_content ON articles (library, content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles (library, origin);
 CREATE INDEX IF NOT EXISTS articles_date ON articles (library, date, id);
+CREATE INDEX IF NOT EXISTS articles_id_date ON articles (library, id, date);
 CREATE TABLE IF NOT EXISTS chunks (
     n INTEGER PRIMARY KEY,
     library TEXT NOT NULL,
@@ -133,6 +136,7 @@ class SqliteCatalog:
         self._lock = threading.RLock()
         self._reader: sqlite3.Connection | None = None  # see `reading`
         self._read_lock = threading.Lock()
+        self._reading = threading.local()  # the connection a thread's `reading` holds
         self._depth = 0
         self._writers: dict[str, tuple[threading.RLock, list[int]]] = {}
         self._changes: dict[str, Changes] = {}  # keyword postings written in this transaction
@@ -178,7 +182,19 @@ class SqliteCatalog:
                     str(self.path), check_same_thread=False, isolation_level=None
                 )
                 self._reader.execute("PRAGMA busy_timeout=60000")
-            yield self._reader
+            self._reading.db = self._reader
+            try:
+                yield self._reader
+            finally:
+                self._reading.db = None
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Rows read where this thread reads: inside its `reading`, on that connection (and
+        in its transaction); else on the main one, like `_rows`."""
+        db: sqlite3.Connection | None = getattr(self._reading, "db", None)
+        if db is None:
+            return self._rows(sql, params)
+        return list(db.execute(sql, params).fetchall())
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -513,14 +529,23 @@ class SqliteCatalog:
         rows = self._rows("SELECT id, chunk_ids FROM articles WHERE library = ?", (library,))
         return {str(r[0]): json.loads(str(r[1])) for r in rows}
 
-    def filter_articles(self, library: str, where: ArticleFilter) -> list[str]:
-        """Ids of the articles that pass every given filter (evaluated by SQLite)."""
-        # One JSON array, not a row per id: a wide time window can pass 100,000 articles.
-        sql = ["SELECT json_group_array(id) FROM articles WHERE library = ?"]
-        params: list[object] = [library]
+    def filter_articles(
+        self, library: str, where: ArticleFilter, limit: int | None = None
+    ) -> list[str]:
+        """Ids of the articles that pass every given filter (evaluated by SQLite), at most
+        `limit` of them. A keyword search asks about its candidates inside its own read
+        (see `Matching`), on that read's connection."""
+        sql = ["SELECT id FROM articles"]
+        params: list[object] = []
         if where.article_ids is not None:
+            # The few ids asked about, looked up with their dates: the planner would
+            # otherwise walk a whole date range of articles_date.
+            sql.append("INDEXED BY articles_id_date WHERE library = ?")
             sql.append("AND id IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps(where.article_ids))
+            params += [library, json.dumps(where.article_ids)]
+        else:
+            sql.append("WHERE library = ?")
+            params.append(library)
         if where.source:
             sql.append("AND (instr(lower(source), ?) > 0 OR instr(lower(ifnull(url, '')), ?) > 0)")
             params += [where.source.lower(), where.source.lower()]
@@ -533,7 +558,12 @@ class SqliteCatalog:
         if where.date_to:
             sql.append("AND date <= ?")
             params.append(where.date_to.isoformat())
-        ids: list[str] = json.loads(str(self._rows(" ".join(sql), params)[0][0]))
+        if limit is not None:
+            sql.append("LIMIT ?")
+            params.append(limit)
+        # One JSON array, not a row per id: a wide time window can pass 100,000 articles.
+        found = self._read(f"SELECT json_group_array(id) FROM ({' '.join(sql)})", params)
+        ids: list[str] = json.loads(str(found[0][0]))
         return ids
 
     def newest_date(self, library: str, until: dt.date) -> dt.date | None:
@@ -740,7 +770,7 @@ class SqliteLexical:
             average = n_terms / n_chunks
             if allowed is None:
                 return self._named(db, lists.search(words, n_chunks, average, k))
-            if len(allowed) <= FEW_CHUNKS:  # maybe a narrow filter: score its chunks directly
+            if at_most(allowed, FEW_CHUNKS):  # maybe a narrow filter: score its chunks directly
                 rows = db.execute(
                     "SELECT n FROM chunks WHERE library = ? AND article_id IN "
                     "(SELECT value FROM json_each(?)) LIMIT ?",
@@ -749,14 +779,14 @@ class SqliteLexical:
                 if len(rows) <= FEW_CHUNKS:
                     ids = [int(r[0]) for r in rows]
                     return self._named(db, lists.within(words, ids, n_chunks, average, k))
-            wanted = as_set(allowed)
 
             def keep(candidates: list[int]) -> set[int]:
                 found = db.execute(
                     "SELECT n, article_id FROM chunks WHERE n IN (SELECT value FROM json_each(?))",
                     (json.dumps(candidates),),
                 ).fetchall()
-                return {int(n) for n, article in found if article in wanted}
+                passed = members(allowed, {str(article) for _, article in found})
+                return {int(n) for n, article in found if article in passed}
 
             best = lists.search(words, n_chunks, average, k, keep)
             if len(best) == k:  # else the lists held too few allowed chunks: ask FTS5
