@@ -1003,7 +1003,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     assistant = _assistant(args)
     name = assistant.library(args.library, must_exist=True).name
-    articles, chunks = assistant.warm_up(name)
+    articles, chunks = assistant.warm_up(name, freeze=True)
     print(
         f"serving library {name!r} ({articles:,} articles, {chunks:,} chunks) from "
         f"{assistant.settings.home}; Ctrl-C stops",

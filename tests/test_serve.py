@@ -3,6 +3,7 @@ and SIGTERM or Ctrl-C stop it cleanly, handing the library back."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from assistant.api import Assistant
 
 TESTS = Path(__file__).resolve().parent
 
@@ -69,3 +72,17 @@ def test_serve_answers_for_other_commands_and_stops_cleanly(tmp_path: Path, stop
     assert not (tmp_path / "home" / "chroma.sock").exists()
     again = run(env, "ask", "When did the harbour reopen?")  # the library is free again
     assert again.returncode == 0 and "reopened on Monday" in again.stdout
+
+
+def test_a_long_running_warm_up_freezes_what_it_loaded(fake_assistant: Assistant) -> None:
+    """`warm_up(freeze=True)` (serve, ui) moves what is loaded out of the garbage collector's
+    full passes; a plain warm-up, as any API caller's, leaves the collector alone."""
+    fake_assistant.ingest_text("The harbour reopened on Monday.", title="Harbour")
+    before = gc.get_freeze_count()
+    fake_assistant.warm_up()
+    assert gc.get_freeze_count() == before
+    try:
+        assert fake_assistant.warm_up(freeze=True) == (1, 1)
+        assert gc.get_freeze_count() > before + 1000  # modules, classes, the library's objects
+    finally:
+        gc.unfreeze()

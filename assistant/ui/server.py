@@ -20,11 +20,13 @@ from assistant.ui.layout import CSS, build, theme
 log = logging.getLogger(__name__)
 
 
-def warm_up(assistant: Assistant) -> None:
+def warm_up(assistant: Assistant, freeze: bool) -> None:
     """Open the library (chroma, BM25) and load the embedding model while the server starts,
-    so that the first question is answered as fast as the next ones."""
+    so that the first question is answered as fast as the next ones; with `freeze` (a server
+    that is its process's whole life), then keep what is loaded out of the garbage
+    collector's full passes (see `Assistant.warm_up`)."""
     try:
-        assistant.warm_up()
+        assistant.warm_up(freeze=freeze)
     except AssistantError as error:  # the first question will say what is wrong
         log.info("warm-up skipped: %s", error)
 
@@ -71,7 +73,7 @@ def serve(
             f"cannot listen on {host}:{port} ({error}); is another `assistant ui` running? "
             "Pass --port with a free port"
         ) from error
-    threading.Thread(target=warm_up, args=(assistant,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, args=(assistant, block), name="warm-up", daemon=True).start()
     if on_ready is not None:
         on_ready(url)
     if block:
