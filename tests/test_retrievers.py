@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 
 import pytest
+from fakes import HashEmbedder
 
 from assistant.api import Assistant
+from assistant.config import Settings
 from assistant.query import Filters, Query
 from assistant.retrieve import retrievers
 from assistant.retrieve.base import RETRIEVERS, Search
@@ -55,9 +58,19 @@ def test_dense_within_allowed_articles(
     assert all(h.chunk.article_id in allowed for h in hits) and len(hits) == 6
 
 
-@pytest.fixture
-def dated(fake_assistant: Assistant, tmp_path: Path) -> Assistant:
-    """48 stories, one a day from 1 January 2026."""
+@pytest.fixture(params=["embedded", "server"])
+def dated(request: pytest.FixtureRequest, hash_embedder: HashEmbedder, tmp_path: Path) -> Assistant:
+    """48 stories, one a day from 1 January 2026; in the embedded setup (SQLite, chroma on
+    disk) and the server one (PostgreSQL, a Chroma server)."""
+    servers: dict[str, str] = {}
+    if request.param == "server":
+        servers = {
+            "database_url": request.getfixturevalue("database_url"),
+            "chroma_url": request.getfixturevalue("chroma_server"),
+            "library": f"wide-{uuid.uuid4().hex[:10]}",
+        }
+    settings = Settings(home=tmp_path / "home", _env_file=None, **servers)  # type: ignore[arg-type]
+    assistant = Assistant(settings, embedder=hash_embedder)
     lines = [
         json.dumps(
             {
@@ -70,8 +83,8 @@ def dated(fake_assistant: Assistant, tmp_path: Path) -> Assistant:
         for i in range(48)
     ]
     (tmp_path / "news.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    fake_assistant.ingest(tmp_path / "news.jsonl")
-    return fake_assistant
+    assistant.ingest(tmp_path / "news.jsonl")
+    return assistant
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
