@@ -168,6 +168,7 @@ class Matching(Set[str]):
             return {i for i in wanted if self._known[i]}
 
     def listed(self) -> frozenset[str]:
+        """Every article that passes: one query, made once (a fallback that needs them all)."""
         if self._all is None:
             self._all = frozenset(self.catalog.filter_articles(self.library, self.where))
         return self._all
