@@ -342,6 +342,16 @@ def ingest_hundred(assistant: Assistant, home: Path, size: int) -> dict[str, Any
     }
 
 
+def ask_times(assistant: Assistant) -> list[float]:
+    """Seconds per in-process ask (extractive) of each benchmark question, three rounds."""
+    times = []
+    for question in QUESTIONS * 3:
+        started = time.perf_counter()
+        assistant.ask(question, engine="extractive")
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dict[str, Any]:
     """Every measurement of one library (in this process, then in subprocesses)."""
     out: dict[str, Any] = {"size": size, "synthetic": synthetic}
@@ -359,12 +369,7 @@ def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dic
     started = time.perf_counter()
     assistant.delete(f"scale/one-{size}")
     out["delete_1_s"] = round(time.perf_counter() - started, 3)
-    asks = []
-    for question in QUESTIONS * 3:
-        started = time.perf_counter()
-        assistant.ask(question, engine="extractive")
-        asks.append(time.perf_counter() - started)
-    out["ask_p50_ms"], out["ask_p95_ms"] = percentiles(asks)
+    out["ask_p50_ms"], out["ask_p95_ms"] = percentiles(ask_times(assistant))
     parts = assistant.parts()
     vectors = assistant.embedder.embed(QUESTIONS)
     for mode in ("dense", "lexical", "hybrid"):
@@ -390,13 +395,9 @@ def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dic
     assistant.ingest_text(text, title=title, source=f"scale/one-{size}.txt")
     assistant.delete(f"scale/one-{size}")
     assistant.warm_up(freeze=True)
-    asks = []
-    for question in QUESTIONS * 3:
-        started = time.perf_counter()
-        assistant.ask(question, engine="extractive")
-        asks.append(time.perf_counter() - started)
+    frozen = ask_times(assistant)
     gc.unfreeze()
-    out["ask_frozen_p50_ms"], out["ask_frozen_p95_ms"] = percentiles(asks)
+    out["ask_frozen_p50_ms"], out["ask_frozen_p95_ms"] = percentiles(frozen)
     out["disk_mb"] = round(sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) / 1e6)
     return out
 
