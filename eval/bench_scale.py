@@ -47,7 +47,7 @@ from assistant.config import Settings
 from assistant.models import Chunk, sha256_hex
 from assistant.query import Query
 from assistant.retrieve.pipeline import Retrieval
-from assistant.store.catalog import StoredArticle
+from assistant.store.catalog import StoredArticle, packed
 from assistant.store.shared import release
 from assistant.store.sqlite_catalog import SqliteCatalog, SqliteLexical
 
@@ -247,12 +247,12 @@ def grow(base: Path, home: Path, size: int) -> None:
     copy = 0
     batch_chunks: list[Chunk] = []
     batch_vectors: list[np.ndarray] = []
-    rows: list[tuple[StoredArticle, list[Chunk]]] = []
+    rows: list[tuple[StoredArticle, list[Chunk], list[bytes]]] = []
 
-    def restore(batch: list[tuple[StoredArticle, list[Chunk]]]) -> None:
+    def restore(batch: list[tuple[StoredArticle, list[Chunk], list[bytes]]]) -> None:
         with library.catalog.transaction():  # type: ignore[attr-defined]
-            for row, moved in batch:
-                library.catalog.restore(library.name, row, moved)
+            for row, moved, kept in batch:
+                library.catalog.restore(library.name, row, moved, kept)
 
     def flush() -> None:
         if batch_chunks:
@@ -276,16 +276,16 @@ def grow(base: Path, home: Path, size: int) -> None:
                 c.model_copy(update={"id": sha256_hex(c.id, tag), "article_id": new_id})
                 for c in chunks
             ]
-            for original in chunks:
-                noisy = vectors[original.id] + rng.normal(0, 0.01, 384).astype(np.float32)
-                batch_vectors.append(noisy / np.linalg.norm(noisy))
+            noisy = [vectors[c.id] + rng.normal(0, 0.01, 384).astype(np.float32) for c in chunks]
+            unit = [v / np.linalg.norm(v) for v in noisy]
+            batch_vectors.extend(unit)
             batch_chunks.extend(moved)
             content = sha256_hex(full.article.content_hash, tag)
             article = full.article.model_copy(update={"id": new_id, "content_hash": content})
             stored = StoredArticle(
                 article=article, chunk_ids=[c.id for c in moved], chunker=full.chunker
             )
-            rows.append((stored, moved))
+            rows.append((stored, moved, packed(np.stack(unit))))
             have += len(chunks)
             if len(batch_chunks) >= 4000:
                 flush()

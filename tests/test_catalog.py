@@ -13,13 +13,14 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 from servers import free_port
 
 from assistant.errors import ConfigError
 from assistant.models import Article, Chunk, sha256_hex
-from assistant.store.catalog import ArticleFilter, Catalog, Pending
+from assistant.store.catalog import ArticleFilter, Catalog, Pending, StoredArticle, packed, unpacked
 from assistant.store.postgres_catalog import PostgresCatalog, PostgresLexical
 from assistant.store.sqlite_catalog import SqliteCatalog
 
@@ -339,6 +340,26 @@ def test_only_committed_chunks_are_found(catalog: Catalog) -> None:
     assert catalog.chunks_by_id(LIB, []) == {} and catalog.owned(LIB, []) == set()
     assert catalog.owners(LIB, asked) == {c.id: "a" for c in chunks_of(item)}
     assert catalog.owners(LIB, []) == {}
+
+
+def test_chunks_keep_a_float16_copy_of_their_vectors(catalog: Catalog) -> None:
+    kept, bare = article("a", HEATING), article("b", TRADE)
+    vectors = np.random.default_rng(3).normal(size=(2, 8)).astype(np.float32)
+    commit(catalog, pending(kept).model_copy(update={"vectors": packed(vectors)}), pending(bare))
+    asked = [c.id for c in chunks_of(kept) + chunks_of(bare)]
+    chunks, blobs = catalog.chunks_with_vectors(LIB, asked)
+    assert chunks == catalog.chunks_by_id(LIB, asked) and len(chunks) == 4
+    # Only the first article's chunks came with vectors; the others read as "not kept".
+    assert sorted(blobs) == sorted(c.id for c in chunks_of(kept))
+    back = unpacked([blobs[c.id] for c in chunks_of(kept)])
+    assert np.allclose(back, vectors, atol=2e-3) and back.dtype == np.float32
+    copy = article("a2", HEATING + " Again.")
+    stored = StoredArticle(article=copy, chunk_ids=[c.id for c in chunks_of(copy)], chunker="c1")
+    catalog.restore(LIB, stored, chunks_of(copy), packed(vectors[::-1]))
+    _, restored = catalog.chunks_with_vectors(LIB, stored.chunk_ids)
+    assert np.allclose(unpacked([restored[i] for i in stored.chunk_ids]), vectors[::-1], atol=2e-3)
+    with pytest.raises(ValueError, match="1 vectors for 2 chunks"):
+        catalog.restore(LIB, stored, chunks_of(copy), packed(vectors[:1]))
 
 
 def test_iter_chunks_pages_through_every_committed_chunk(catalog: Catalog) -> None:

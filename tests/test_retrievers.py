@@ -118,3 +118,42 @@ def test_a_wide_date_window_is_asked_about_not_listed(
     assert {i for i in everyone if i in matching} == passed  # asked one by one
     assert members(matching, everyone) == passed and matching._all is None
     assert set(matching) == passed and len(matching) == 32  # listed only when iterated
+
+
+def test_keyword_hits_take_their_vectors_from_the_catalog(
+    fake_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks only BM25 found get their cosine from the catalog's float16 copy; a library
+    written before the catalog kept vectors asks the vector store, and ranks the same."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(80):  # more chunks than the pool, so that some are found by BM25 alone
+        (folder / f"s{i:02d}.txt").write_text(
+            f"Report {i}\n\nThe council of town {i} met about {TOPICS[i % 6]} on day {i % 9}.",
+            encoding="utf-8",
+        )
+    fake_assistant.ingest(folder)
+    asked: list[str] = []
+    store_type = type(fake_assistant.library().store)
+    read = store_type.vectors
+
+    def recording(self: object, chunk_ids: list[str]) -> object:
+        asked.extend(chunk_ids)
+        return read(self, chunk_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_type, "vectors", recording)
+    monkeypatch.setattr(library_module, "packed", lambda vectors: [])
+    fake_assistant.ingest(folder, library="older")  # no vectors in its catalog rows
+    question = "What did the council of town 7 meet about on day 7?"
+    vector = fake_assistant.embedder.embed([question])[0]
+    found = {}
+    for name in ("default", "older"):
+        asked.clear()
+        hits = Retrieval(fake_assistant.parts(name), "hybrid").run(question, vector, Query(), 5)
+        found[name] = (hits, list(asked))
+    (kept, kept_asked), (older, older_asked) = found["default"], found["older"]
+    assert kept_asked == [] and older_asked, "only the older library asks the vector store"
+    assert [h.chunk.id for h in kept] == [h.chunk.id for h in older]
+    for new, old in zip(kept, older, strict=True):
+        assert new.dense == pytest.approx(old.dense, abs=2e-3)
+        assert new.score == pytest.approx(old.score, abs=2e-3)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from assistant.models import Chunk, Hit
 from assistant.parts import Parts
 from assistant.retrieve.base import Search
-from assistant.store.catalog import at_most, members
+from assistant.store.catalog import at_most, members, unpacked
 from assistant.store.library import Library
 from assistant.store.vectors import MAX_NEAREST, OVERFETCH, WHERE_IDS
 
@@ -68,31 +68,36 @@ class _Both:
             return dict(self.library.lexical().search(search.text, search.pool, search.articles))
 
         # Both searches at once: the keyword one (SQLite) runs in a worker thread while chroma
-        # answers the dense one here; both release the GIL while they work.
+        # answers the dense one here. Nothing else runs meanwhile: Python work in this thread
+        # (building chunks) would hold the GIL that the keyword search needs.
         pending = _POOL.submit(keyword) if self.lexical and self.dense else None
         nearest = self.nearest(search) if self.dense else []
-        # Only chunks an article owns: a writer's chunks are invisible until its commit, and
-        # replaced ones as soon as the new version commits. Their texts come from here: the
-        # dense ones' while the keyword search may still run.
-        catalog, name = self.library.catalog, self.library.name
-        chunks = catalog.chunks_by_id(name, [c for c, _ in nearest]) if nearest else {}
         lexical: dict[str, float] = {}
         if pending is not None:
             lexical = pending.result()
         elif self.lexical:
             lexical = keyword()
+        # Then the texts of both in one query. Only chunks an article owns: a writer's chunks
+        # are invisible until its commit, and replaced ones as soon as the new version
+        # commits. With them, for chunks only BM25 found, the catalog's float16 copy of their
+        # vectors, for their cosine (from the vector store for chunks written before the
+        # catalog kept one).
+        cosine = dict(nearest)
+        only_lexical = [c for c in lexical if c not in cosine]
+        catalog, name = self.library.catalog, self.library.name
+        chunks, kept = catalog.chunks_with_vectors(name, [*cosine, *only_lexical])
         nearest = [(c, s) for c, s in nearest if c in chunks]
         cosine = dict(nearest)
-        # Chunks only BM25 found: their texts, and their exact cosine from their stored
-        # vectors (chroma, in a worker meanwhile).
-        only_lexical = [c for c in lexical if c not in cosine]
-        if only_lexical:
-            stored = _POOL.submit(self.library.store.vectors, only_lexical)
-            chunks.update(catalog.chunks_by_id(name, only_lexical))
-            lexical = {c: v for c, v in lexical.items() if c in chunks}
-            for chunk_id, vector in stored.result().items():
-                if chunk_id in lexical:
-                    cosine[chunk_id] = float(vector @ search.vector)
+        lexical = {c: v for c, v in lexical.items() if c in chunks}
+        wanted = [c for c in only_lexical if c in chunks]
+        have = [c for c in wanted if c in kept]
+        vectors = dict(zip(have, unpacked([kept[c] for c in have]), strict=True))
+        missing = [c for c in wanted if c not in vectors]
+        if missing:
+            vectors.update(self.library.store.vectors(missing))
+        for chunk_id in wanted:
+            if chunk_id in vectors:
+                cosine[chunk_id] = float(vectors[chunk_id] @ search.vector)
         score = self.fuse(cosine if self.dense else {}, lexical, [c for c, _ in nearest])
         order = sorted(score, key=lambda c: -score[c])[: search.pool]
         return hits(self.library, order, score, chunks, cosine, lexical)

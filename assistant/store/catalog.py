@@ -1,7 +1,8 @@
 """The article catalog: articles, their chunks, write intents and the lexical index.
 
 Chroma holds vectors; the catalog holds what must be transactional: whole articles, which chunks
-belong to which article (with their text), and which chunks a writer has put in the vector store
+belong to which article (with their text and a float16 copy of their vector, so that keyword hits
+need no second trip to the vector store), and which chunks a writer has put in the vector store
 but not yet committed (its intents). An article becomes visible when its row commits, in one
 transaction with its chunk rows and their lexical index entries; so a question sees the old or
 the new state of each article, never half of one. `Catalog` is the protocol; `SqliteCatalog`
@@ -18,6 +19,8 @@ from collections.abc import Collection, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from assistant.models import DATE_SOURCES, Article, Chunk
@@ -49,6 +52,30 @@ class Pending(BaseModel):
     chunks: list[Chunk]
     chunker: str
     replaces: str | None = Field(None, description="an older id of the same source it replaces")
+    vectors: list[bytes] = Field(
+        default_factory=list,
+        description="each chunk's vector as `packed` float16 bytes, in order; empty: not kept",
+    )
+
+
+def packed(vectors: NDArray[np.float32]) -> list[bytes]:
+    """Each row of a vector matrix as float16 bytes, the catalog's copy of a chunk's vector."""
+    return [row.tobytes() for row in np.asarray(vectors, dtype="<f2")]
+
+
+def vector_column(chunks: Sequence[Chunk], vectors: Sequence[bytes]) -> list[bytes | None]:
+    """The vector column for these chunk rows: NULL for each when none were given."""
+    if not vectors:
+        return [None] * len(chunks)
+    if len(vectors) != len(chunks):
+        raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
+    return list(vectors)
+
+
+def unpacked(blobs: Sequence[bytes]) -> NDArray[np.float32]:
+    """`packed` rows back as one float32 matrix."""
+    flat = np.frombuffer(b"".join(blobs), dtype="<f2")
+    return flat.reshape(len(blobs), -1 if blobs else 0).astype(np.float32)
 
 
 class Committed(BaseModel):
@@ -98,13 +125,22 @@ class Catalog(Protocol):
     def from_origin(self, library: str, origin: str) -> list[StoredArticle]: ...
     def all(self, library: str) -> list[StoredArticle]: ...
     def delete(self, library: str, article_id: str) -> list[str]: ...
-    def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None: ...
+    def restore(
+        self,
+        library: str,
+        stored: StoredArticle,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[bytes] = (),
+    ) -> None: ...
     def recount(self, library: str) -> None: ...
     def chunk_ids(self, library: str) -> dict[str, list[str]]: ...
 
     # Chunks
     def chunks(self, library: str, article_id: str) -> list[Chunk]: ...
     def chunks_by_id(self, library: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
+    def chunks_with_vectors(
+        self, library: str, chunk_ids: Sequence[str]
+    ) -> tuple[dict[str, Chunk], dict[str, bytes]]: ...
     def iter_chunks(self, library: str, page: int = 2000) -> Iterator[Chunk]: ...
     def filter_articles(
         self, library: str, where: ArticleFilter, limit: int | None = None

@@ -44,6 +44,7 @@ from assistant.store.catalog import (
     Matching,
     Pending,
     StoredArticle,
+    packed,
 )
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
@@ -383,15 +384,19 @@ class Library:
         row = self.catalog.library(self.name)
         if row is not None and row.dim == 0 and vectors is not None and len(vectors):
             self.catalog.set_dim(self.name, int(vectors.shape[1]))
-        pending = [
-            Pending(
-                article=p.article.model_copy(update={"n_chunks": len(p.chunks)}),
-                chunks=p.chunks,
-                chunker=self.chunker,
-                replaces=p.previous.article.id if p.previous is not None else None,
+        rows = packed(vectors) if vectors is not None else []
+        pending: list[Pending] = []
+        for p in batch.pending:
+            pending.append(
+                Pending(
+                    article=p.article.model_copy(update={"n_chunks": len(p.chunks)}),
+                    chunks=p.chunks,
+                    chunker=self.chunker,
+                    replaces=p.previous.article.id if p.previous is not None else None,
+                    vectors=rows[: len(p.chunks)],
+                )
             )
-            for p in batch.pending
-        ]
+            rows = rows[len(p.chunks) :]
         with self.catalog.writer_lock(self.name):
             self._reconcile()
             if chunks and vectors is not None:

@@ -47,6 +47,7 @@ from assistant.store.catalog import (
     StoredArticle,
     article_row,
     stored_article,
+    vector_column,
 )
 from assistant.store.lexical import Bm25Index, terms
 
@@ -100,6 +101,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     generation BIGINT NOT NULL,
     UNIQUE (library, id)
 );
+ALTER TABLE chunks ADD COLUMN IF NOT EXISTS vector BYTEA;
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks (library, article_id);
 CREATE INDEX IF NOT EXISTS chunks_generation ON chunks (library, generation);
 CREATE TABLE IF NOT EXISTS removed (
@@ -358,16 +360,22 @@ class PostgresCatalog:
             return Committed(article_id=twin.article.id, status="duplicate", twin=twin, stale=stale)
         if previous is not None:
             _remove(conn, library, previous.article.id, generation)
-        _insert(conn, library, article, item.chunks, item.chunker, generation)
+        _insert(conn, library, article, item.chunks, item.chunker, generation, item.vectors)
         stale = sorted(set(previous.chunk_ids) - set(new_ids)) if previous else []
         status = "updated" if previous is not None else "added"
         return Committed(article_id=article.id, status=status, stale=stale)
 
-    def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None:
+    def restore(
+        self,
+        library: str,
+        stored: StoredArticle,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[bytes] = (),
+    ) -> None:
         """Write an article as it was (a migration or an import): no duplicate checks."""
         with self._writing(library) as (conn, generation):
             _remove(conn, library, stored.article.id, generation)
-            _insert(conn, library, stored.article, chunks, stored.chunker, generation)
+            _insert(conn, library, stored.article, chunks, stored.chunker, generation, vectors)
 
     def recount(self, library: str) -> None:
         """Set a library's counters from its rows (after a migration)."""
@@ -497,6 +505,17 @@ class PostgresCatalog:
             (library, list(chunk_ids)),
         )
         return {str(r[0]): _chunk(r) for r in rows}
+
+    def chunks_with_vectors(
+        self, library: str, chunk_ids: Sequence[str]
+    ) -> tuple[dict[str, Chunk], dict[str, bytes]]:
+        """`chunks_by_id`, and the `packed` vectors of those that have one."""
+        rows = self._rows(
+            f"SELECT {_CHUNK}, vector FROM chunks WHERE library = %s AND id = ANY(%s)",
+            (library, list(chunk_ids)),
+        )
+        chunks = {str(r[0]): _chunk(r[:-1]) for r in rows}
+        return chunks, {str(r[0]): bytes(r[-1]) for r in rows if r[-1] is not None}
 
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""
@@ -777,6 +796,7 @@ def _insert(
     chunks: Sequence[Chunk],
     chunker: str,
     generation: int,
+    vectors: Sequence[bytes] = (),
 ) -> None:
     values = {
         k: v.replace("\x00", "") if isinstance(v, str) else v
@@ -789,7 +809,7 @@ def _insert(
     with conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO chunks (library, id, article_id, idx, start, stop, n_tokens, text, "
-            "generation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "generation, vector) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 (
                     library,
@@ -801,8 +821,9 @@ def _insert(
                     c.n_tokens,
                     c.text.replace("\x00", ""),
                     generation,
+                    vector,
                 )
-                for c in chunks
+                for c, vector in zip(chunks, vector_column(chunks, vectors), strict=True)
             ],
         )
     conn.execute(

@@ -32,6 +32,7 @@ from assistant.store.catalog import (
     at_most,
     members,
     stored_article,
+    vector_column,
 )
 from assistant.store.lexical import terms
 from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
@@ -101,6 +102,10 @@ LIBRARY_COLUMNS = {
 ARTICLE_ADDED_COLUMNS = {
     "date_source": "TEXT",  # metadata, text, feed, url or ingested; NULL: not recorded
 }
+# And to the chunks table.
+CHUNK_ADDED_COLUMNS = {
+    "vector": "BLOB",  # float16 copy of the chunk's vector (`packed`); NULL: not kept
+}
 _SELECT = ", ".join(ARTICLE_COLUMNS)
 _LIGHT = _SELECT.replace("text,", "'' AS text,", 1)
 _CHUNK = "id, article_id, idx, start, stop, n_tokens, text"
@@ -153,6 +158,10 @@ class SqliteCatalog:
             for column, kind in ARTICLE_ADDED_COLUMNS.items():
                 if column not in have:
                     self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(chunks)")}
+            for column, kind in CHUNK_ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE chunks ADD COLUMN {column} {kind}")
             for (name,) in self._db.execute("SELECT name FROM libraries").fetchall():
                 self._create_index(str(name))  # libraries from before the keyword index
 
@@ -351,7 +360,7 @@ class SqliteCatalog:
             return Committed(article_id=twin.article.id, status="duplicate", twin=twin, stale=stale)
         if previous is not None:
             self._remove(library, previous.article.id)
-        self._insert(library, article, item.chunks, item.chunker)
+        self._insert(library, article, item.chunks, item.chunker, item.vectors)
         stale = sorted(set(previous.chunk_ids) - set(new_ids)) if previous else []
         status = "updated" if previous is not None else "added"
         return Committed(article_id=article.id, status=status, stale=stale)
@@ -369,7 +378,12 @@ class SqliteCatalog:
         return None
 
     def _insert(
-        self, library: str, article: Article, chunks: Sequence[Chunk], chunker: str
+        self,
+        library: str,
+        article: Article,
+        chunks: Sequence[Chunk],
+        chunker: str,
+        vectors: Sequence[bytes] = (),
     ) -> None:
         values = article_row(article, chunker, [c.id for c in chunks])
         marks = ", ".join("?" * (len(ARTICLE_COLUMNS) + 1))
@@ -380,10 +394,11 @@ class SqliteCatalog:
         table = fts_table(library)
         words = [terms(f"{article.title}\n{chunk.text}") for chunk in chunks]
         changes = self._changes.setdefault(library, Changes())
-        for chunk, chunk_words in zip(chunks, words, strict=True):
+        column = vector_column(chunks, vectors)
+        for chunk, chunk_words, vector in zip(chunks, words, column, strict=True):
             cursor = self._db.execute(
-                "INSERT INTO chunks (library, id, article_id, idx, start, stop, n_tokens, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (library, id, article_id, idx, start, stop, n_tokens, text, "
+                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     library,
                     chunk.id,
@@ -393,6 +408,7 @@ class SqliteCatalog:
                     chunk.end,
                     chunk.n_tokens,
                     chunk.text,
+                    vector,
                 ),
             )
             assert cursor.lastrowid is not None
@@ -438,11 +454,17 @@ class SqliteCatalog:
         )
         return [str(chunk_id) for _, chunk_id, _ in rows]
 
-    def restore(self, library: str, stored: StoredArticle, chunks: Sequence[Chunk]) -> None:
+    def restore(
+        self,
+        library: str,
+        stored: StoredArticle,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[bytes] = (),
+    ) -> None:
         """Write an article as it was (a migration or an import): no duplicate checks."""
         with self.transaction():
             self._remove(library, stored.article.id)
-            self._insert(library, stored.article, chunks, stored.chunker)
+            self._insert(library, stored.article, chunks, stored.chunker, vectors)
             self._bump(library)
 
     def recount(self, library: str) -> None:
@@ -593,6 +615,18 @@ class SqliteCatalog:
             (library, json.dumps(list(chunk_ids))),
         )
         return {str(r[0]): _chunk(r) for r in rows}
+
+    def chunks_with_vectors(
+        self, library: str, chunk_ids: Sequence[str]
+    ) -> tuple[dict[str, Chunk], dict[str, bytes]]:
+        """`chunks_by_id`, and the `packed` vectors of those that have one."""
+        rows = self._rows(
+            f"SELECT {_CHUNK}, vector FROM chunks WHERE library = ? "
+            "AND id IN (SELECT value FROM json_each(?))",
+            (library, json.dumps(list(chunk_ids))),
+        )
+        chunks = {str(r[0]): _chunk(r[:-1]) for r in rows}
+        return chunks, {str(r[0]): bytes(r[-1]) for r in rows if isinstance(r[-1], bytes)}
 
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import ConfigError, InputError
 from assistant.models import Chunk
-from assistant.store.catalog import StoredArticle
+from assistant.store.catalog import StoredArticle, packed
 from assistant.store.library import Library
 
 FORMAT = "article-assistant-library"
@@ -174,11 +174,14 @@ def _write(
     """Store one batch of articles like an ingest flush; the next vector row."""
     chunks = [c for _, cs in batch for c in cs]
     ids = [c.id for c in chunks]
+    rows = np.asarray(vectors[row : row + len(chunks)], dtype=np.float32)
     if chunks:
         library.catalog.intend(library.name, ids)
-        library.store.add(chunks, np.asarray(vectors[row : row + len(chunks)], dtype=np.float32))
+        library.store.add(chunks, rows)
+    kept = packed(rows)
     for stored, article_chunks in batch:
-        library.catalog.restore(library.name, stored, article_chunks)
+        library.catalog.restore(library.name, stored, article_chunks, kept[: len(article_chunks)])
+        kept = kept[len(article_chunks) :]
     library.catalog.forget_intents(library.name, ids)
     batch.clear()
     return row + len(chunks)
