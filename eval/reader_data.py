@@ -126,7 +126,9 @@ def retrieve(
     found: list[Retrieved] = []
     for case in dataset.qa_cases:
         vector = library.embedder.embed([case.question])[0]
-        hits = retrieval.run(case.question, vector, query, 6)
+        # As the eval asks it: "this week" read against the day the question was asked.
+        asked = query.model_copy(update={"now": case.asked}) if case.asked else query
+        hits = retrieval.run(case.question, vector, asked, 6)
         stored_articles = library.catalog.get_many(library.name, [h.chunk.article_id for h in hits])
         articles = {aid: s.article for aid, s in stored_articles.items()}
         sources = number_sources(hits, articles)
