@@ -49,7 +49,7 @@ from assistant.parts import Parts
 from assistant.store.lexical import stem
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader-v1.json"
-READER_SHA256 = "14f4159b96f23d4625115689c4218244e97fcea445107617ee421da3311e494d"
+READER_SHA256 = "9b24294e5b6dc01a07038887d2600014f5aead0d9ef531f31b63632ffb04a4cc"
 """sha256 of MODEL_PATH; eval/train_reader.py prints it after a retrain."""
 
 NO_SPAN = -5.0
