@@ -18,6 +18,7 @@ from assistant.cli import main
 from assistant.config import Settings
 from assistant.errors import ConfigError, InputError
 from assistant.models import Answer
+from assistant.store.catalog import unpacked
 
 QUESTIONS = [
     "How many missiles did Russia launch?",
@@ -74,6 +75,13 @@ def test_a_library_moves_between_setups_without_embedding_again(
     assert library.stats() == (first.n_articles, first.n_chunks)
     assert library.check().clean and library.catalog.intents("moved-in") == []
     assert answers(server, "moved-in") == before
+    # The catalog keeps its float16 copy of each imported vector, as an ingest writes it.
+    ids = [c for ids in library.catalog.chunk_ids("moved-in").values() for c in ids]
+    _, kept = library.catalog.chunks_with_vectors("moved-in", ids)
+    stored = library.store.vectors(ids)
+    assert sorted(kept) == sorted(ids)
+    for chunk_id, blob in kept.items():
+        np.testing.assert_allclose(unpacked([blob])[0], stored[chunk_id], atol=2e-3)
 
     server.export_library("moved-in", tmp_path / "export-2")
     articles_1, chunks_1, vectors_1, manifest_1 = exported(tmp_path / "export-1")

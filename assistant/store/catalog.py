@@ -63,6 +63,15 @@ def packed(vectors: NDArray[np.float32]) -> list[bytes]:
     return [row.tobytes() for row in np.asarray(vectors, dtype="<f2")]
 
 
+def packed_by(vectors: NDArray[np.float32], sizes: Sequence[int]) -> list[list[bytes]]:
+    """`packed` rows of consecutive chunks, cut into runs of these sizes (one per article)."""
+    rows, runs, start = packed(vectors), [], 0
+    for size in sizes:
+        runs.append(rows[start : start + size])
+        start += size
+    return runs
+
+
 def vector_column(chunks: Sequence[Chunk], vectors: Sequence[bytes]) -> list[bytes | None]:
     """The vector column for these chunk rows: NULL for each when none were given."""
     if not vectors:

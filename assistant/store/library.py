@@ -44,7 +44,7 @@ from assistant.store.catalog import (
     Matching,
     Pending,
     StoredArticle,
-    packed,
+    packed_by,
 )
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
@@ -384,19 +384,18 @@ class Library:
         row = self.catalog.library(self.name)
         if row is not None and row.dim == 0 and vectors is not None and len(vectors):
             self.catalog.set_dim(self.name, int(vectors.shape[1]))
-        rows = packed(vectors) if vectors is not None else []
-        pending: list[Pending] = []
-        for p in batch.pending:
-            pending.append(
-                Pending(
-                    article=p.article.model_copy(update={"n_chunks": len(p.chunks)}),
-                    chunks=p.chunks,
-                    chunker=self.chunker,
-                    replaces=p.previous.article.id if p.previous is not None else None,
-                    vectors=rows[: len(p.chunks)],
-                )
+        sizes = [len(p.chunks) for p in batch.pending]
+        kept = packed_by(vectors, sizes) if vectors is not None else [[] for _ in sizes]
+        pending = [
+            Pending(
+                article=p.article.model_copy(update={"n_chunks": len(p.chunks)}),
+                chunks=p.chunks,
+                chunker=self.chunker,
+                replaces=p.previous.article.id if p.previous is not None else None,
+                vectors=rows,
             )
-            rows = rows[len(p.chunks) :]
+            for p, rows in zip(batch.pending, kept, strict=True)
+        ]
         with self.catalog.writer_lock(self.name):
             self._reconcile()
             if chunks and vectors is not None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import ConfigError, InputError
 from assistant.models import Chunk
-from assistant.store.catalog import StoredArticle, packed
+from assistant.store.catalog import StoredArticle, packed_by
 from assistant.store.library import Library
 
 FORMAT = "article-assistant-library"
@@ -178,10 +178,9 @@ def _write(
     if chunks:
         library.catalog.intend(library.name, ids)
         library.store.add(chunks, rows)
-    kept = packed(rows)
-    for stored, article_chunks in batch:
-        library.catalog.restore(library.name, stored, article_chunks, kept[: len(article_chunks)])
-        kept = kept[len(article_chunks) :]
+    kept = packed_by(rows, [len(article_chunks) for _, article_chunks in batch])
+    for (stored, article_chunks), article_rows in zip(batch, kept, strict=True):
+        library.catalog.restore(library.name, stored, article_chunks, article_rows)
     library.catalog.forget_intents(library.name, ids)
     batch.clear()
     return row + len(chunks)
