@@ -142,7 +142,7 @@ def test_keyword_hits_take_their_vectors_from_the_catalog(
         return read(self, chunk_ids)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_type, "vectors", recording)
-    monkeypatch.setattr(library_module, "packed", lambda vectors: [])
+    monkeypatch.setattr(library_module, "packed_by", lambda vectors, sizes: [[] for _ in sizes])
     fake_assistant.ingest(folder, library="older")  # no vectors in its catalog rows
     question = "What did the council of town 7 meet about on day 7?"
     vector = fake_assistant.embedder.embed([question])[0]
