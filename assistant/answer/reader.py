@@ -49,7 +49,7 @@ from assistant.parts import Parts
 from assistant.store.lexical import stem
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader-v1.json"
-READER_SHA256 = "9b24294e5b6dc01a07038887d2600014f5aead0d9ef531f31b63632ffb04a4cc"
+READER_SHA256 = "276207bc93a85bbe22cd300027bff18602d42c20ab54551dedb8f79e2073a4c3"
 """sha256 of MODEL_PATH; eval/train_reader.py prints it after a retrain."""
 
 NO_SPAN = -5.0
