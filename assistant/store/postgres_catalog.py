@@ -500,11 +500,7 @@ class PostgresCatalog:
 
     def chunks_by_id(self, library: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Committed chunks by id; chunks no article owns (yet, or any more) are absent."""
-        rows = self._rows(
-            f"SELECT {_CHUNK} FROM chunks WHERE library = %s AND id = ANY(%s)",
-            (library, list(chunk_ids)),
-        )
-        return {str(r[0]): _chunk(r) for r in rows}
+        return self.chunks_with_vectors(library, chunk_ids)[0]
 
     def chunks_with_vectors(
         self, library: str, chunk_ids: Sequence[str]
