@@ -162,6 +162,63 @@ def test_reconcile_removes_what_a_dead_writer_left_and_nothing_else(
     assert statuses(report) == ["added", "unchanged"]
 
 
+def test_each_flush_sees_what_the_unwritten_flush_before_it_holds(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A flush is embedded while the one before it is written: an article that needs the
+    earlier flush's ids or texts waits for them, so one flush per chunk decides as one would."""
+    assistant = Assistant(settings.model_copy(update={"flush_chunks": 1}), embedder=HashEmbedder())
+    folder = tmp_path / "news"
+    write(folder / "1.txt", STORY)
+    write(folder / "2.txt", STORY)  # the same text: a duplicate of the flush before it
+    for i in range(3):
+        write(folder / f"z{i}.txt", f"Story number {i}. " + STORY)
+    one = write(tmp_path / "a" / "news" / "story.txt", "Markets rose on Monday. Oil fell.")
+    two = write(tmp_path / "b" / "news" / "story.txt", "A different story about wheat.")
+    inputs = [folder, one, two]  # the two files' names give them the same id
+    report = assistant.ingest(*inputs)
+    assert statuses(report) == ["added"] * 6 + ["duplicate"]
+    duplicate = next(i for i in report.items if i.status is IngestStatus.DUPLICATE)
+    assert "1.txt" in (duplicate.reason or "")
+    ids = {i.article_id or "" for i in report.items if i.status is IngestStatus.ADDED}
+    assert "news/story" in ids and len([i for i in ids if i.startswith("news/story-")]) == 1
+    library = assistant.library()
+    owned = {c for s in library.catalog.all(library.name) for c in s.chunk_ids}
+    assert library.store.ids() == owned and library.check().clean
+    assert statuses(assistant.ingest(*inputs)) == ["duplicate"] + ["unchanged"] * 6
+
+
+class _FailsOnCall(HashEmbedder):
+    def __init__(self, call: int) -> None:
+        super().__init__()
+        self.failing = call
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        if self.calls + 1 == self.failing:
+            self.calls += 1
+            raise RuntimeError("the embedder went away")
+        return super().embed(texts)
+
+
+def test_an_embedder_failing_mid_ingest_leaves_a_consistent_library(
+    settings: Settings, tmp_path: Path
+) -> None:
+    embedder = _FailsOnCall(3)
+    assistant = Assistant(settings.model_copy(update={"flush_chunks": 1}), embedder=embedder)
+    for i in range(5):
+        write(tmp_path / "news" / f"{i}.txt", f"Story number {i}. " + STORY)
+    with pytest.raises(RuntimeError, match="went away"):
+        assistant.ingest(tmp_path / "news")
+    library = assistant.library()
+    written = library.catalog.all(library.name)
+    assert len(written) == 2  # the two flushes embedded before the failure
+    owned = {c for s in written for c in s.chunk_ids}
+    assert library.store.ids() == owned and library.check().clean
+    embedder.failing = 0
+    again = assistant.ingest(tmp_path / "news")
+    assert statuses(again) == ["added"] * 3 + ["unchanged"] * 2
+
+
 def test_ingest_text_and_missing_library(fake_assistant: Assistant) -> None:
     report = fake_assistant.ingest_text(STORY, title="Heating cut")
     assert report.items[0].status is IngestStatus.ADDED

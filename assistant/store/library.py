@@ -1,9 +1,13 @@
 """A library: the catalog rows, vector-store chunks and embedder of one named collection.
 
 Ingest is load -> clean -> dedupe -> chunk -> embed -> store, streamed: every FLUSH_CHUNKS
-chunks are embedded and committed, so memory stays flat and a kill loses at most one flush.
-A flush embeds outside any lock, then, holding the library's writer lock (one writer at a time
-across threads, processes and, in server mode, machines): records the chunk ids as intents,
+chunks are embedded and committed, so memory stays flat and a kill loses at most two flushes.
+A flush is embedded in a worker thread while this thread writes the flush before it and reads
+the sources of the next (the model releases the GIL: on two cores, catalog and vector-store
+writes then cost little beside embedding). Reading that needs what an unwritten flush holds
+(its ids, texts or sources) first waits for it to be written. A write holds the library's
+writer lock (one writer at a time across threads, processes and, in server mode, machines):
+it records the chunk ids as intents,
 writes the vectors, commits the catalog rows (the commit point, where duplicates are decided
 again against what other writers committed meanwhile), and removes the chunks no article owns
 any more. `reconcile` removes only what a writer that died inside that section left: the
@@ -22,7 +26,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, Vectors
 from assistant.errors import ConfigError, NotFoundError
 from assistant.ingest.chunking import chunk_article, chunker_signature
 from assistant.ingest.cleaning import clean_text, derive_title
@@ -65,14 +69,51 @@ class _Pending:
     previous: StoredArticle | None
 
 
+class _Embedding:
+    """One flush's chunks, embedded in a worker thread (a daemon: an interrupted ingest does
+    not wait for it)."""
+
+    def __init__(self, embedder: Embedder, pending: list[_Pending]) -> None:
+        self.pending = pending
+        self.ids = {p.article.id for p in pending}
+        self.hashes = {p.article.content_hash for p in pending}
+        self._texts = [c.text for p in pending for c in p.chunks]
+        self._embedder = embedder
+        self._vectors: Vectors | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="embed", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self._texts:
+                self._vectors = self._embedder.embed(self._texts)
+        except BaseException as error:  # re-raised in the ingesting thread by `vectors`
+            self._error = error
+
+    def vectors(self) -> Vectors | None:
+        """The vectors in chunk order (None when the flush has no chunks)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._vectors
+
+
 @dataclass
 class _Batch:
     pending: list[_Pending] = field(default_factory=list)
     by_hash: dict[str, Article] = field(default_factory=dict)
+    embedding: _Embedding | None = None
+    """The flush before this one: being embedded, not yet written."""
 
     @property
     def n_chunks(self) -> int:
         return sum(len(p.chunks) for p in self.pending)
+
+    def waits_on(self, article_id: str | None = None, content_hash: str | None = None) -> bool:
+        """True when the unwritten flush holds this article id or text."""
+        e = self.embedding
+        return e is not None and (article_id in e.ids or content_hash in e.hashes)
 
 
 @dataclass(frozen=True)
@@ -208,6 +249,7 @@ class Library:
             if progress:
                 progress(done, max(total, done), result.label)
         self._flush(batch, report)
+        self._drain(batch, report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -222,6 +264,7 @@ class Library:
             if batch.n_chunks >= self.flush_chunks:
                 self._flush(batch, report)
         self._flush(batch, report)
+        self._drain(batch, report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -301,7 +344,7 @@ class Library:
             url=document.url or (origin if origin.startswith(("http://", "https://")) else None),
         )
         article = Article(
-            id=self._id_for(document, origin or document.source),
+            id=self._id_for(document, origin or document.source, batch, report),
             source=document.source,
             origin=origin or document.source,
             title=(document.title or cleaned.title or derive_title(cleaned.text)).strip(),
@@ -316,6 +359,8 @@ class Library:
             raw_hash=document.raw_hash,
             ingested_at=now,
         )
+        if batch.waits_on(article.id, article.content_hash):
+            self._drain(batch, report)  # the unwritten flush has this id or text
         previous = self.catalog.get(self.name, article.id)
         if previous is None:
             previous = self._legacy(article)
@@ -351,13 +396,15 @@ class Library:
         batch.pending.append(_Pending(article, chunks, previous))
         batch.by_hash[article.content_hash] = article
 
-    def _id_for(self, document: Document, origin: str) -> str:
+    def _id_for(self, document: Document, origin: str, batch: _Batch, report: IngestReport) -> str:
         """The article id of a document: from its name (or canonical URL when fetched); when
         another file that still exists already has that id, the id gets a short suffix."""
         fetched = document.source.startswith(("http://", "https://")) or bool(
             document.url and document.source.endswith(f"#{document.url}")
         )
         article_id = Article.id_for(document.source, document.url if fetched else None)
+        if batch.waits_on(article_id=article_id):
+            self._drain(batch, report)  # the unwritten flush holds this id: whose is it?
         holder = self.catalog.get(self.name, article_id)
         if holder is None or fetched or holder.article.origin == origin:
             return article_id
@@ -377,14 +424,32 @@ class Library:
         return None
 
     def _flush(self, batch: _Batch, report: IngestReport) -> None:
+        """Start embedding the batch's chunks, and write the flush before it meanwhile."""
         if not batch.pending:
             return
-        chunks = [c for p in batch.pending for c in p.chunks]
-        vectors = self.embedder.embed([c.text for c in chunks]) if chunks else None
+        before = batch.embedding
+        vectors = before.vectors() if before is not None else None  # one embedding at a time
+        batch.embedding = _Embedding(self.embedder, list(batch.pending))
+        batch.pending.clear()
+        batch.by_hash.clear()
+        if before is not None:
+            self._write(before.pending, vectors, report)
+
+    def _drain(self, batch: _Batch, report: IngestReport) -> None:
+        """Write the flush being embedded: at the end of an ingest, or before reading what
+        it holds."""
+        before, batch.embedding = batch.embedding, None
+        if before is not None:
+            self._write(before.pending, before.vectors(), report)
+
+    def _write(
+        self, flushed: list[_Pending], vectors: Vectors | None, report: IngestReport
+    ) -> None:
+        chunks = [c for p in flushed for c in p.chunks]
         row = self.catalog.library(self.name)
         if row is not None and row.dim == 0 and vectors is not None and len(vectors):
             self.catalog.set_dim(self.name, int(vectors.shape[1]))
-        sizes = [len(p.chunks) for p in batch.pending]
+        sizes = [len(p.chunks) for p in flushed]
         kept = packed_by(vectors, sizes) if vectors is not None else [[] for _ in sizes]
         pending = [
             Pending(
@@ -394,7 +459,7 @@ class Library:
                 replaces=p.previous.article.id if p.previous is not None else None,
                 vectors=rows,
             )
-            for p, rows in zip(batch.pending, kept, strict=True)
+            for p, rows in zip(flushed, kept, strict=True)
         ]
         with self.catalog.writer_lock(self.name):
             self._reconcile()
@@ -406,7 +471,7 @@ class Library:
             if stale:
                 self.store.delete(stale)
                 self.catalog.forget_intents(self.name, stale)
-        for p, done in zip(batch.pending, committed, strict=True):
+        for p, done in zip(flushed, committed, strict=True):
             if done.status == "duplicate" and done.twin is not None:
                 twin = done.twin.article
                 report.items.append(
@@ -426,8 +491,6 @@ class Library:
             status = IngestStatus.UPDATED if done.status == "updated" else IngestStatus.ADDED
             item = _item(p.article, status)
             report.items.append(item.model_copy(update={"n_chunks": len(p.chunks)}))
-        batch.pending.clear()
-        batch.by_hash.clear()
 
     # Reading and removing
 
