@@ -57,6 +57,7 @@ Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called as sources finish."""
 
 FLUSH_CHUNKS = 256  # embed and commit in groups of about this many chunks
+EDGE_CHUNKS = 64  # an ingest's first and last flush: embedding starts soon, little write waits
 CACHED_FILTERS = 8  # article filters whose result a library keeps (per process)
 WIDE = 5000  # a date window passing more articles is not listed (see `Matching`)
 _LEGACY_ID = re.compile(r"[0-9a-f]{16}")  # ids before readable ids were sha256(source)[:16]
@@ -105,6 +106,7 @@ class _Batch:
     by_hash: dict[str, Article] = field(default_factory=dict)
     embedding: _Embedding | None = None
     """The flush before this one: being embedded, not yet written."""
+    flushes: int = 0
 
     @property
     def n_chunks(self) -> int:
@@ -248,8 +250,7 @@ class Library:
             self._take(result, batch, report, progress=progress, done=done - 1, total=total)
             if progress:
                 progress(done, max(total, done), result.label)
-        self._flush(batch, report)
-        self._drain(batch, report)
+        self._finish(batch, report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -261,10 +262,9 @@ class Library:
         batch = _Batch()
         for document in documents:
             self._prepare(document, batch, report)
-            if batch.n_chunks >= self.flush_chunks:
+            if batch.n_chunks >= self._flush_at(batch):
                 self._flush(batch, report)
-        self._flush(batch, report)
-        self._drain(batch, report)
+        self._finish(batch, report)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -305,7 +305,7 @@ class Library:
         many = len(result.documents) > 1
         for number, document in enumerate(result.documents, start=1):
             self._prepare(document, batch, report, origin=result.origin)
-            if batch.n_chunks >= self.flush_chunks:
+            if batch.n_chunks >= self._flush_at(batch):
                 self._flush(batch, report)
             if progress and many:
                 label = f"{result.label} · article {number:,} of {len(result.documents):,}"
@@ -423,10 +423,31 @@ class Library:
                 return stored
         return None
 
+    def _flush_at(self, batch: _Batch) -> int:
+        """Chunks that make a flush: a call's first is small, so that embedding starts while
+        the sources after it are read."""
+        return min(EDGE_CHUNKS, self.flush_chunks) if batch.flushes == 0 else self.flush_chunks
+
+    def _finish(self, batch: _Batch, report: IngestReport) -> None:
+        """Flush and write what is left. Its last EDGE_CHUNKS or so go in a flush of their own,
+        so that most of the rest is written while they are embedded."""
+        pending, tail = list(batch.pending), 0
+        cut = len(pending)
+        while cut > 1 and tail < EDGE_CHUNKS:
+            cut -= 1
+            tail += len(pending[cut].chunks)
+        if batch.n_chunks - tail >= EDGE_CHUNKS:
+            batch.pending[:] = pending[:cut]
+            self._flush(batch, report)
+            batch.pending[:] = pending[cut:]
+        self._flush(batch, report)
+        self._drain(batch, report)
+
     def _flush(self, batch: _Batch, report: IngestReport) -> None:
         """Start embedding the batch's chunks, and write the flush before it meanwhile."""
         if not batch.pending:
             return
+        batch.flushes += 1
         before = batch.embedding
         vectors = before.vectors() if before is not None else None  # one embedding at a time
         batch.embedding = _Embedding(self.embedder, list(batch.pending))
