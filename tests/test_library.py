@@ -188,6 +188,39 @@ def test_each_flush_sees_what_the_unwritten_flush_before_it_holds(
     assert statuses(assistant.ingest(*inputs)) == ["duplicate"] + ["unchanged"] * 6
 
 
+class _Counting(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.sizes.append(len(texts))
+        return super().embed(texts)
+
+
+def test_a_long_ingest_starts_and_ends_with_small_flushes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The first flush is small so that embedding starts early, and so is the last, so that
+    little is written after the embedding ends."""
+    embedder = _Counting()
+    assistant = Assistant(settings, embedder=embedder)
+    sentence = "The council met on Tuesday and agreed a budget for the new bridge number {}. "
+    for i in range(130):  # 520 chunks: 64, 256, then 200 left, cut in two
+        write(tmp_path / "news" / f"{i:03d}.txt", f"Story {i}\n\n" + sentence.format(i) * 40)
+    report = assistant.ingest(tmp_path / "news")
+    assert statuses(report) == ["added"] * 130
+    most = max(item.n_chunks for item in report.items)
+    first, *middle, last = embedder.sizes
+    assert 64 <= first < 64 + most and 64 <= last < 64 + most
+    *full, before_last = middle
+    assert full and all(256 <= n < 256 + most for n in full) and before_last >= 64
+    assert sum(embedder.sizes) == sum(item.n_chunks for item in report.items)
+    library = assistant.library()
+    owned = {c for s in library.catalog.all(library.name) for c in s.chunk_ids}
+    assert library.store.ids() == owned and library.check().clean
+
+
 class _FailsOnCall(HashEmbedder):
     def __init__(self, call: int) -> None:
         super().__init__()
