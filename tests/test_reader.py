@@ -86,6 +86,50 @@ def test_a_sentence_holding_straight_quotes_is_quoted_in_curly_ones() -> None:
     assert result.text == f"Hundreds — “{text}” [1]"
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "span", "lead"),
+    [
+        pytest.param(
+            "What is the event called?",
+            'They are often called "blood moons" due to the colour.',
+            "blood moons",
+            "blood moons",
+            id="quoted-name",
+        ),
+        pytest.param(
+            "What is the event called?",
+            "Total eclipses are often called blood moons due to the colour.",
+            "due",
+            None,
+            id="lowercase-word-for-a-name",
+        ),
+        pytest.param(
+            "Who sent the troops?",
+            "The U.S. sent troops on Monday.",
+            "S",
+            None,
+            id="letter-of-an-abbreviation",
+        ),
+        pytest.param(
+            "How many families left?",
+            "Families left on Monday, officials said.",
+            "Monday",
+            None,
+            id="no-number-for-how-many",
+        ),
+    ],
+)
+def test_an_answer_leads_only_with_a_span_of_the_kind_asked(
+    question: str, text: str, span: str, lead: str | None
+) -> None:
+    r = reading(question, [text], 0.8)
+    start = text.index(span) if span != "S" else text.index("S.")
+    r.spans = {0: SpanChoice(start, start + len(span), 1.0)}
+    result = compose(r, bundled_model(), question, 0.5)
+    opening, closing = ("“", "”") if '"' in text else ('"', '"')
+    assert result.text == (f"{lead} — {opening}{text}{closing} [1]" if lead else f"{text} [1]")
+
+
 def test_a_quote_without_a_full_stop_ends_its_line() -> None:
     texts = ["It had 450 drones, a photo shows. /Reuters", "Another 38 were shot down."]
     result = compose(reading("How many drones?", texts, 0.6), bundled_model(), "How many drones?")

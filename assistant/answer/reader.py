@@ -42,7 +42,13 @@ from assistant.answer.features import (
     sentences_of,
 )
 from assistant.answer.linear import LinearModel, Matrix, ReaderModel, load_model, sigmoid, softmax
-from assistant.answer.spans import Spans, candidate_spans, complete_date, complete_number
+from assistant.answer.spans import (
+    Spans,
+    candidate_spans,
+    complete_date,
+    complete_number,
+    fits,
+)
 from assistant.embeddings import BUNDLED_NAME, Embedder, OnnxEmbedder, TokenEncoder, TokenVectors
 from assistant.models import NO_ANSWER, Article, Source
 from assistant.parts import Parts
@@ -274,7 +280,11 @@ def compose(
     lead_first = leads_with_span(parts[0], kinds[0])
     if len(parts) > 1:
         lead_first = lead_first or leads_with_span(parts[1], kinds[1])
-    leads.append(_lead(best.text, span, reading.question) if lead_first and span else None)
+    lead_kind = kinds[0] if leads_with_span(parts[0], kinds[0]) else kinds[-1]
+    if lead_first and span and fits(best.text, span.start, span.end, lead_kind):
+        leads.append(_lead(best.text, span, reading.question))
+    else:
+        leads.append(None)  # no span of the kind asked: the quote alone
     if len(parts) > 1:
         second = _second_part(reading, model.span, parts[1], kinds[1], short)
         if second is not None:
@@ -326,6 +336,8 @@ def _second_part(
             if first_short is None or (
                 candidate not in first_short and first_short not in candidate
             ):
+                if not fits(sentence.text, a, b, kind):
+                    return sentence, None
                 return sentence, _lead(sentence.text, SpanChoice(a, b, 0.0), question)
         return sentence, None
     return None

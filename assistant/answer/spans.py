@@ -179,6 +179,37 @@ def wh_vector(question: Question, q_tokens: TokenVectors) -> NDArray[np.float32]
     return vector / norm if norm > 0 else None
 
 
+def fits(sentence: str, start: int, end: int, kind: str | None) -> bool:
+    """Whether the span is of the kind asked, so that an answer may lead with it: a number
+    for how many / how much / how long, a number or date word for when, and for who, where or
+    a name ("what is it called?", kind None) a capitalised, numbered or quoted one.
+
+    >>> fits("It had 450 drones.", 7, 10, "number"), fits("Hundreds fled.", 0, 8, "number")
+    (True, True)
+    >>> fits('often called "blood moons" due to', 14, 25, None)
+    True
+    >>> fits("called blood moons due to", 19, 22, None), fits("the U.S. said", 6, 7, "place")
+    (False, False)
+    >>> fits("the U.S. said", 4, 5, "place"), fits("in Kyiv. Mr Smith", 3, 7, "place")
+    (False, True)
+    """
+    text = sentence[start:end]
+    words = [w.lower().rstrip(".") for w in TOKEN.findall(text)]
+    if kind in _NUMERIC_KINDS:
+        return any(
+            re.search(r"\d", w) or w in _NUMBER_WORDS or w.rstrip("s") in _NUMBER_WORDS
+            for w in words
+        )
+    if kind == "date":
+        return any(re.search(r"\d", w) or w in _DATE_WORDS for w in words)
+    if start > 0 and sentence[start - 1] in "\"“'‘" and end < len(sentence):
+        return sentence[end] in "\"”'’"
+    inside = sentence[max(start - 2, 0) : start] + "|" + sentence[end : end + 2]
+    if re.search(r"\w\.\||\|\.\w", inside):
+        return False  # cut out of an abbreviation: the "S" or "U" of "U.S."
+    return text[:1].isupper() or text[:1].isdigit()
+
+
 def candidate_spans(
     question: Question,
     q_tokens: TokenVectors | None,
