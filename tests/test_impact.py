@@ -3,6 +3,8 @@ same formula as FTS5), with more chunks per word than a list keeps."""
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -12,10 +14,10 @@ from test_catalog import LIB, article, chunks_of, commit, pending
 from assistant.models import Chunk
 from assistant.store import sqlite_catalog
 from assistant.store.catalog import Pending
-from assistant.store.impact import REFILL, TOP
+from assistant.store.impact import REFILL, TOP, Postings
 from assistant.store.lexical import Bm25Index, bm25_idf, terms
 from assistant.store.sqlite_catalog import SqliteCatalog, fts_table
-from assistant.store.sqlite_impact import top_table
+from assistant.store.sqlite_impact import Changes, TopLists, create_sql, top_table
 
 N_ARTICLES = TOP // 2 + 40  # two chunks each: "grain" is in more chunks than a list keeps
 QUERIES = ("grain", "grain port", "grain port storm", "harvest storm", "port", "nothing here")
@@ -184,3 +186,43 @@ def test_replacing_and_deleting_an_article_reads_only_its_own_rows(
     assert plans
     whole = [p for p in plans if p.endswith("(library=?)") or p.startswith("SCAN chunks")]
     assert not whole, whole
+
+
+def test_all_touched_lists_merged_at_once_equal_each_merged_alone() -> None:
+    """`TopLists.apply` merges every touched term in one sort; each row must be what
+    `Postings.merge` gives that term's list alone (removals, re-added chunks, cut lists)."""
+    rng = random.Random(7)
+    db = sqlite3.connect(":memory:")
+    db.execute(create_sql("fts"))
+    lists = TopLists(db, "fts")
+    average = 37.5
+    old: dict[str, Postings] = {}
+    sizes: dict[str, int] = {}
+    next_id = 0
+    for k in range(40):
+        size = rng.choice([1, 5, 60, TOP + 30])  # the last ones are cut lists
+        ids = list(range(next_id, next_id + size))
+        next_id += size
+        rows = [(i, rng.randint(1, 4), rng.randint(5, 90)) for i in ids]
+        old[f"t{k}"] = Postings.of(rows).best(average)
+        sizes[f"t{k}"] = size
+        db.execute("INSERT INTO fts_top VALUES (?, ?, ?)", (f"t{k}", size, old[f"t{k}"].pack()))
+    changes = Changes()
+    for term, postings in old.items():  # a few chunks of each list removed
+        for n in rng.sample(postings.ids.tolist(), min(3, len(postings.ids) - 1)):
+            changes.removed[term].add(n)
+            changes.df[term] -= 1
+    for _ in range(200):  # new chunks in old and new terms
+        n, next_id = next_id, next_id + 1
+        for term in rng.sample([f"t{k}" for k in range(50)], 3):
+            changes.added[term].append((n, rng.randint(1, 4), rng.randint(5, 90)))
+            changes.df[term] += 1
+    lists.apply(changes, average)
+    got = lists.rows(changes.terms())
+    assert len(got) == 50
+    for term in changes.terms():
+        before = old.get(term, Postings.empty())
+        want = before.merge(changes.added.get(term, []), changes.removed.get(term, set()), average)
+        df, postings = got[term]
+        assert df == sizes.get(term, 0) + changes.df[term]
+        assert postings.pack() == want.pack(), term
