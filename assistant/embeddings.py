@@ -230,7 +230,9 @@ class OnnxEmbedder:
                     errors.append(error)
 
             threads = [
-                threading.Thread(target=run, args=(session, batches[w :: len(sessions)]))
+                threading.Thread(
+                    target=run, args=(session, batches[w :: len(sessions)]), daemon=True
+                )
                 for w, session in enumerate(sessions)
             ]
             for thread in threads:
