@@ -3,9 +3,9 @@
 Ingest is load -> clean -> dedupe -> chunk -> embed -> store, streamed: every FLUSH_CHUNKS
 chunks are embedded and committed, so memory stays flat and a kill loses at most two flushes.
 A flush is embedded in a worker thread while this thread writes the flush before it and reads
-the sources of the next (the model releases the GIL: on two cores, catalog and vector-store
-writes then cost little beside embedding). Reading that needs what an unwritten flush holds
-(its ids, texts or sources) first waits for it to be written. A write holds the library's
+the sources of the next (the model releases the GIL, so the writes run beside it; on two cores
+they still take CPU from it). An article that needs what an unwritten flush holds (the same id
+or text) first waits for that flush to be written. A write holds the library's
 writer lock (one writer at a time across threads, processes and, in server mode, machines):
 it records the chunk ids as intents,
 writes the vectors, commits the catalog rows (the commit point, where duplicates are decided
