@@ -108,7 +108,6 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self._session: onnxruntime.InferenceSession | None = None
-        self._workers: list[onnxruntime.InferenceSession] = []
         self._tokenizer: WordPieceTokenizer | None = None
         self._input_names: list[str] = []
         self._lock = threading.Lock()
@@ -146,6 +145,7 @@ class OnnxEmbedder:
     def _load(self) -> tuple[onnxruntime.InferenceSession, WordPieceTokenizer]:
         with self._lock:
             if self._session is None or self._tokenizer is None:
+                import onnxruntime
                 from tokenizers import Tokenizer
 
                 for path, expected in (
@@ -158,39 +158,22 @@ class OnnxEmbedder:
                             f"{path} has sha256 {actual}, expected {expected}: the file is "
                             "damaged or replaced; reinstall its package"
                         )
-                session = self._new_session(self.threads or min(4, os.cpu_count() or 1))
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
+                options.inter_op_num_threads = 1
+                # Spinning worker threads would steal the CPU from numpy work after each call.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+                options.log_severity_level = 3
+                session = onnxruntime.InferenceSession(
+                    str(self.model_path), options, providers=["CPUExecutionProvider"]
+                )
                 tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
                 tokenizer.enable_truncation(max_length=self.max_tokens)
                 tokenizer.no_padding()
                 self._input_names = [i.name for i in session.get_inputs()]
                 self._session, self._tokenizer = session, tokenizer
             return self._session, self._tokenizer
-
-    def _new_session(self, threads: int) -> onnxruntime.InferenceSession:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Spinning worker threads would steal the CPU from numpy work after each call.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        return onnxruntime.InferenceSession(
-            str(self.model_path), options, providers=["CPUExecutionProvider"]
-        )
-
-    def _worker_sessions(self) -> list[onnxruntime.InferenceSession]:
-        """One single-threaded session per core, for long inputs (made on first need): batches
-        run side by side instead of each batch's operators being split across threads, which
-        waits at every operator for the slowest thread (measured 40 against 35 chunks/s on two
-        cores)."""
-        self._load()
-        with self._lock:
-            if not self._workers:
-                count = self.threads or min(4, os.cpu_count() or 1)
-                self._workers = [self._new_session(1) for _ in range(count)]
-            return self._workers
 
     @property
     def dim(self) -> int:
@@ -214,41 +197,15 @@ class OnnxEmbedder:
             return out
         encodings = tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         rows: dict[int, NDArray[np.float32]] = {}
-        workers = self.threads or min(4, os.cpu_count() or 1)
-        if len(texts) > QUERY_TEXTS and workers > 1 and len(batches) >= 2 * workers:
-            sessions = self._worker_sessions()
-            errors: list[BaseException] = []
-
-            def run(session: onnxruntime.InferenceSession, mine: list[list[int]]) -> None:
-                try:
-                    for batch in mine:
-                        hidden, mask = self._forward([encodings[i] for i in batch], session)
-                        rows.update(zip(batch, _mean_pool(hidden, mask), strict=True))
-                except BaseException as error:  # re-raised below, in the caller's thread
-                    errors.append(error)
-
-            threads = [
-                threading.Thread(
-                    target=run, args=(session, batches[w :: len(sessions)]), daemon=True
-                )
-                for w, session in enumerate(sessions)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            if errors:
-                raise errors[0]
-        else:
-            for batch in batches:
-                hidden, mask = self._forward([encodings[i] for i in batch])
-                pooled = _mean_pool(hidden, mask)
-                for row, i in enumerate(batch):
-                    rows[i] = pooled[row]
-                    if len(texts) <= QUERY_TEXTS:
-                        self._remember(texts[i], encodings[i], hidden[row], pooled[row])
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            hidden, mask = self._forward([encodings[i] for i in batch])
+            pooled = _mean_pool(hidden, mask)
+            for row, i in enumerate(batch):
+                rows[i] = pooled[row]
+                if len(texts) <= QUERY_TEXTS:
+                    self._remember(texts[i], encodings[i], hidden[row], pooled[row])
         return np.stack([rows[i] for i in range(len(texts))]).astype(np.float32)
 
     def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]:
@@ -271,11 +228,10 @@ class OnnxEmbedder:
         return [known[t] for t in texts]
 
     def _forward(
-        self, encodings: Sequence[Encoding], session: onnxruntime.InferenceSession | None = None
+        self, encodings: Sequence[Encoding]
     ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """Last hidden states of a padded batch, and its attention mask."""
-        if session is None:
-            session, _ = self._load()
+        session, _ = self._load()
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)

@@ -31,32 +31,6 @@ def test_batching_and_order_do_not_change_vectors(onnx_embedder: OnnxEmbedder) -
     assert np.allclose(together, alone, atol=1e-4)
 
 
-def test_long_inputs_run_on_one_session_per_core_with_the_same_vectors() -> None:
-    texts = [f"Story {i}: the council voted {i} times on the bridge budget." for i in range(40)]
-    side_by_side = OnnxEmbedder.bundled()
-    side_by_side.threads = 2  # two single-threaded sessions, whatever this machine has
-    together = side_by_side.embed(texts)
-    assert len(side_by_side._workers) == 2
-    alone = OnnxEmbedder.bundled()
-    one_by_one = np.stack([alone.embed([t])[0] for t in texts])
-    assert not alone._workers
-    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
-
-
-def test_a_failing_session_fails_the_embed_call() -> None:
-    embedder = OnnxEmbedder.bundled()
-    embedder.threads = 2
-    embedder.embed(["a first call loads the sessions"] * 20)
-
-    class Broken:
-        def run(self, *args: object) -> None:
-            raise RuntimeError("session died")
-
-    embedder._workers[1] = Broken()  # type: ignore[call-overload]
-    with pytest.raises(RuntimeError, match="session died"):
-        embedder.embed([f"text {i}" for i in range(20)])
-
-
 def test_long_text_is_truncated_at_256_wordpieces(onnx_embedder: OnnxEmbedder) -> None:
     assert onnx_embedder.count_wordpieces(["word " * 400])[0] > 256
     head = " ".join(f"w{i}" for i in range(300))
