@@ -179,6 +179,11 @@ def wh_vector(question: Question, q_tokens: TokenVectors) -> NDArray[np.float32]
     return vector / norm if norm > 0 else None
 
 
+def _is_number(word: str) -> bool:
+    """A lowercase token that is or holds a number ("450", "$5bn", "dozen")."""
+    return bool(re.search(r"\d", word)) or word in _NUMBER_WORDS
+
+
 def fits(sentence: str, start: int, end: int, kind: str | None) -> bool:
     """Whether the span is of the kind asked, so that an answer may lead with it: a number
     for how many / how much / how long, a number or date word for when, and for who, where or
@@ -196,10 +201,7 @@ def fits(sentence: str, start: int, end: int, kind: str | None) -> bool:
     text = sentence[start:end]
     words = [w.lower().rstrip(".") for w in TOKEN.findall(text)]
     if kind in _NUMERIC_KINDS:
-        return any(
-            re.search(r"\d", w) or w in _NUMBER_WORDS or w.rstrip("s") in _NUMBER_WORDS
-            for w in words
-        )
+        return any(_is_number(w) or w.rstrip("s") in _NUMBER_WORDS for w in words)
     if kind == "date":
         return any(re.search(r"\d", w) or w in _DATE_WORDS for w in words)
     if start > 0 and sentence[start - 1] in "\"“'‘" and end < len(sentence):
@@ -230,7 +232,7 @@ def candidate_spans(
     article = np.array([w in _ARTICLES for w in lower])
     keys = [match_key(stem(w)) if not p else "" for w, p in zip(lower, punct, strict=True)]
     asked = np.array([bool(k) and k in q_keys for k in keys])
-    number = np.array([bool(re.search(r"\d", w)) or w in _NUMBER_WORDS for w in lower], dtype=float)
+    number = np.array([_is_number(w) for w in lower], dtype=float)
     date = np.array(
         [bool(_YEAR.match(w)) or w in _DATE_WORDS or w.rstrip(".") in _DATE_WORDS for w in lower],
         dtype=float,
