@@ -188,9 +188,12 @@ def test_replacing_and_deleting_an_article_reads_only_its_own_rows(
     assert not whole, whole
 
 
-def test_all_touched_lists_merged_at_once_equal_each_merged_alone() -> None:
-    """`TopLists.apply` merges every touched term in one sort; each row must be what
-    `Postings.merge` gives that term's list alone (removals, re-added chunks, cut lists)."""
+@pytest.mark.parametrize("case", ["removals", "only additions", "a reused row number"])
+def test_all_touched_lists_merged_at_once_equal_each_merged_alone(case: str) -> None:
+    """`TopLists.apply` merges the terms that only gained new chunks together (`insert_new`)
+    and the others one by one; each row must be what `Postings.merge` gives that term's list
+    alone (removals, new terms, cut lists, equal impacts). An added chunk whose row number is
+    not new sends every term the slow way, where it replaces its old posting."""
     rng = random.Random(7)
     db = sqlite3.connect(":memory:")
     db.execute(create_sql("fts"))
@@ -201,6 +204,8 @@ def test_all_touched_lists_merged_at_once_equal_each_merged_alone() -> None:
     next_id = 0
     for k in range(40):
         size = rng.choice([1, 5, 60, TOP + 30])  # the last ones are cut lists
+        if case == "a reused row number" and k == 39:
+            size = TOP + 30  # long enough not to be read again from FTS5, which is absent here
         ids = list(range(next_id, next_id + size))
         next_id += size
         rows = [(i, rng.randint(1, 4), rng.randint(5, 90)) for i in ids]
@@ -209,12 +214,19 @@ def test_all_touched_lists_merged_at_once_equal_each_merged_alone() -> None:
         db.execute("INSERT INTO fts_top VALUES (?, ?, ?)", (f"t{k}", size, old[f"t{k}"].pack()))
     changes = Changes()
     for term, postings in old.items():  # a few chunks of each list removed
+        if case != "removals":
+            break
         for n in rng.sample(postings.ids.tolist(), min(3, len(postings.ids) - 1)):
             changes.removed[term].add(n)
             changes.df[term] -= 1
-    for _ in range(200):  # new chunks in old and new terms
+    if case == "a reused row number":
+        next_id -= 1  # the first added chunk gets the last listed chunk's number
+    for step in range(200):  # new chunks in old and new terms
         n, next_id = next_id, next_id + 1
-        for term in rng.sample([f"t{k}" for k in range(50)], 3):
+        picked = rng.sample([f"t{k}" for k in range(50)], 3)
+        if case == "a reused row number" and step == 0:  # in the list that holds that number
+            picked = ["t39", *[t for t in picked if t != "t39"][:2]]
+        for term in picked:
             changes.added[term].append((n, rng.randint(1, 4), rng.randint(5, 90)))
             changes.df[term] += 1
     lists.apply(changes, average)

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.store.impact import REFILL, TOP, Postings, chunk_postings, score
+from assistant.store.impact import (
+    REFILL,
+    ROW,
+    TOP,
+    Postings,
+    chunk_postings,
+    insert_new,
+    rank_values,
+    score,
+)
 from assistant.store.lexical import bm25_idf, term_weight
 
 RESCORE = 4  # candidates rescored exactly, per result wanted
@@ -101,14 +110,18 @@ class TopLists:
 
     def rows(self, words: Sequence[str]) -> dict[str, tuple[int, Postings]]:
         """term -> (df, postings) for the terms that have postings."""
-        found: dict[str, tuple[int, Postings]] = {}
+        return {t: (df, Postings.unpack(blob)) for t, (df, blob) in self.blobs(words).items()}
+
+    def blobs(self, words: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """term -> (df, packed postings) for the terms that have postings."""
+        found: dict[str, tuple[int, bytes]] = {}
         for first in range(0, len(words), 500):
             for term, df, blob in self.db.execute(
                 f"SELECT term, df, postings FROM {self.table} "
                 "WHERE term IN (SELECT value FROM json_each(?))",
                 (json.dumps(list(words[first : first + 500])),),
             ):
-                found[str(term)] = (int(df), Postings.unpack(blob))
+                found[str(term)] = (int(df), bytes(blob))
         return found
 
     def search(
@@ -166,24 +179,59 @@ class TopLists:
         return [(n, value) for n, value in ranked if value > 0]
 
     def apply(self, changes: Changes, average: float) -> None:
-        """Rewrite the touched terms' rows (inside the caller's transaction)."""
+        """Rewrite the touched terms' rows (inside the caller's transaction).
+
+        Terms that only gained new chunks (all of an ingest's, most of an update's) are merged
+        together by `insert_new`; terms that lost chunks, one by one."""
         touched = changes.terms()
-        current = self.rows(touched)
+        current = self.blobs(touched)
+        grown = [t for t in touched if t not in changes.removed and changes.added.get(t)]
+        rows = self._insert_new(grown, current, changes, average)
+        if rows is None:  # an added id is not new: merge every term alone
+            rows, grown = [], []
+        done = set(grown)
         gone: list[tuple[str]] = []
-        rows: list[tuple[str, int, bytes]] = []
         for term in touched:
-            df, postings = current.get(term, (0, Postings.empty()))
+            if term in done:
+                continue
+            df, blob = current.get(term, (0, b""))
             df += changes.df[term]
             if df <= 0:
                 gone.append((term,))
                 continue
             added, removed = changes.added.get(term, []), changes.removed.get(term, set())
-            postings = postings.merge(added, removed, average)
+            postings = Postings.unpack(blob).merge(added, removed, average)
             if len(postings.ids) < min(df, REFILL):  # a cut list that lost too many
                 postings = self.refill(term, average)
             rows.append((term, df, postings.pack()))
         self.db.executemany(f"DELETE FROM {self.table} WHERE term = ?", gone)
         self.db.executemany(f"REPLACE INTO {self.table} VALUES (?, ?, ?)", rows)
+
+    @staticmethod
+    def _insert_new(
+        terms: list[str],
+        current: dict[str, tuple[int, bytes]],
+        changes: Changes,
+        average: float,
+    ) -> list[tuple[str, int, bytes]] | None:
+        """The rows of terms that only gained chunks, or None when an added chunk id is not
+        above every listed one (a reused row number: it could replace a posting)."""
+        blobs = [current.get(t, (0, b""))[1] for t in terms]
+        table = np.frombuffer(b"".join(blobs), dtype="<i8").astype(np.int64).reshape(-1, 3)
+        counts = np.array([len(b) // ROW for b in blobs], dtype=np.int64)
+        added = [changes.added[t] for t in terms]
+        groups = np.repeat(np.arange(len(terms), dtype=np.int64), [len(a) for a in added])
+        new = np.array([p for a in added for p in a], dtype=np.int64).reshape(-1, 3)
+        if len(table) and len(new) and new[:, 0].min() <= table[:, 0].max():
+            return None
+        merged, counts = insert_new(table, counts, new, groups, average)
+        packed = merged.astype("<i8").tobytes()
+        ends = np.cumsum(counts) * ROW
+        rows = []
+        for term, end, count in zip(terms, ends.tolist(), counts.tolist(), strict=True):
+            df = current.get(term, (0, b""))[0] + changes.df[term]
+            rows.append((term, df, packed[end - count * ROW : end]))
+        return rows
 
     def refill(self, term: str, average: float) -> Postings:
         """A term's best postings read again from FTS5 (ranked by its one-word bm25)."""
@@ -265,7 +313,7 @@ def _cut(
     grown += np.bincount(new[:, 0], minlength=size)[:size]
     table = np.concatenate([kept, new])
     weights = _postings(table).impacts(average)
-    table = table[np.lexsort((table[:, 1], -weights, table[:, 0]))]
+    table = table[np.lexsort((table[:, 1], -rank_values(weights), table[:, 0]))]
     starts = np.r_[0, np.flatnonzero(np.diff(table[:, 0])) + 1] if len(table) else np.zeros(0)
     sizes = np.diff(np.r_[starts, len(table)]).astype(np.int64)
     rank = np.arange(len(table)) - np.repeat(starts.astype(np.int64), sizes)
