@@ -15,12 +15,13 @@ Per size: adding 1 and 100 new articles (in process, real embeddings; throughput
 bare embedder on the same chunks, the median of three rounds of 100), deleting 1, ask p50/p95
 in process (extractive; then again after `warm_up(freeze=True)`, as `assistant serve` and `ui`
 run), retrieval p50/p95 by retriever and of a bare Chroma query at the same size, interleaved
-question by question, a cold `assistant ask`
-(no process holding the library; and with `assistant serve` holding it), peak RSS of a process
-that opens the library and asks, and the size on disk. Keyword search is also compared with
-FTS5's exact ranking on every RealTimeQA question (agreement of the 24 best, both latencies);
-a cached library from before the impact lists gets them built first, and that one-time build
-is timed; one from before the catalog kept a float16 copy of each vector gets the copies from
+question by question, a cold `assistant ask` (no process holding the library; and with
+`assistant serve` holding it), peak RSS of a process that opens the library and asks, the same
+two for a process that only opens the chroma collection and runs one query (the floor chroma
+sets under both), and the size on disk. Keyword search is also compared with FTS5's exact
+ranking on every RealTimeQA question (agreement of the 24 best, both latencies); a cached
+library from before the impact lists gets them built first, and that one-time build is timed;
+one from before the catalog kept a float16 copy of each vector gets the copies from
 chroma first (also timed).
 """
 
@@ -473,6 +474,39 @@ def cold_ask(home: Path, runs: int = 5) -> float:
     return round(statistics.median(times), 2)
 
 
+# The floor under a cold ask and its memory: a process that only opens the library's chroma
+# collection (as this product does, on disk) and runs one dense query, nothing of ours.
+BARE_CHROMA = """
+import sys
+import chromadb
+client = chromadb.PersistentClient(path=sys.argv[1])
+collection = client.get_collection(client.list_collections()[0].name, embedding_function=None)
+dim = len(collection.get(limit=1, include=["embeddings"])["embeddings"][0])
+collection.query(query_embeddings=[[dim ** -0.5] * dim], n_results=24, include=[])
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(int(status.split()[0]) // 1024)
+"""
+
+
+def bare_chroma_cold(home: Path, runs: int = 3) -> dict[str, float]:
+    """Seconds (median of `runs` fresh processes) and peak RSS of BARE_CHROMA."""
+    times, peaks = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", BARE_CHROMA, str(home / "chroma")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        times.append(time.perf_counter() - started)
+        peaks.append(int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else -1)
+    return {
+        "bare_chroma_cold_s": round(statistics.median(times), 2),
+        "bare_chroma_peak_rss_mb": max(peaks),
+    }
+
+
 # VmHWM, not ru_maxrss: Linux carries a process's ru_maxrss across exec, so a child started
 # by this (large) benchmark process would report the benchmark's own size.
 PEAK = """
@@ -531,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         serve.terminate()
         serve.wait()
         row["peak_rss_mb"] = peak_rss(home)
+        row.update(bare_chroma_cold(home))
         print(json.dumps(row), flush=True)
         rows.append(row)
     args.out.mkdir(parents=True, exist_ok=True)
