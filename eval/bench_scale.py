@@ -12,17 +12,17 @@ APIs until they reach the size: synthetic, and the report says so. Built librari
 under --cache (outside the repository) and reused.
 
 Per size: adding 1 and 100 new articles (in process, real embeddings; throughput against the
-bare embedder on the same chunks, the median of three rounds of 100), deleting 1, ask p50/p95
-in process (extractive; then again after `warm_up(freeze=True)`, as `assistant serve` and `ui`
-run), retrieval p50/p95 by retriever and of a bare Chroma query at the same size, interleaved
-question by question, a cold `assistant ask` (no process holding the library; and with
-`assistant serve` holding it), peak RSS of a process that opens the library and asks, the same
-two for a process that only opens the chroma collection and runs one query (the floor chroma
-sets under both), and the size on disk. Keyword search is also compared with FTS5's exact
-ranking on every RealTimeQA question (agreement of the 24 best, both latencies); a cached
+bare embedder timed just before and just after, the median of three rounds of 100), deleting 1,
+ask p50/p95 in process (extractive; then again after `warm_up(freeze=True)`, as `assistant
+serve` and `ui` run), retrieval p50/p95 by retriever and of a bare Chroma query at the same
+size, interleaved question by question, a cold `assistant ask` (no process holding the library;
+and with `assistant serve` holding it), peak RSS of a process that opens the library and asks,
+the same two for a process that only opens the chroma collection and runs one query (the floor
+chroma sets under both), and the size on disk. Keyword search is also compared with FTS5's
+exact ranking on every RealTimeQA question (agreement of the 24 best, both latencies); a cached
 library from before the impact lists gets them built first, and that one-time build is timed;
-one from before the catalog kept a float16 copy of each vector gets the copies from
-chroma first (also timed).
+one from before the catalog kept a float16 copy of each vector gets the copies from chroma
+first (also timed).
 """
 
 from __future__ import annotations
@@ -343,20 +343,35 @@ def new_articles(n: int, tag: str) -> list[tuple[str, str]]:
     ]
 
 
+def bare_rate(assistant: Assistant, texts: list[str]) -> float:
+    """Chunks per second of the bare embedder on these texts, in ingest-sized batches."""
+    started = time.perf_counter()
+    for first in range(0, len(texts), 256):
+        assistant.embedder.embed(texts[first : first + 256])
+    return len(texts) / (time.perf_counter() - started)
+
+
 def ingest_hundred(
     assistant: Assistant, home: Path, size: int, rounds: int = INGEST_ROUNDS
 ) -> dict[str, Any]:
     """100 new articles of real length (BBC texts, retitled) ingested as one folder, in one
-    call as a user would, then the bare embedder on the same chunk texts; `rounds` times (new
-    articles each time), reporting the median round. One round moves by +-0.1 on this machine.
+    call as a user would, against the bare embedder; `rounds` times, reporting the median
+    round.
+
+    This machine's speed drifts by up to 1.5x within minutes, so the bare embedder is timed
+    right before each ingest (on the chunks of the round before) and right after it (on its
+    own chunks), and the ingest's rate is divided by the mean of the two: a first, unreported
+    round supplies the chunks for the first "before". Each round's folder is new (article ids
+    come from file paths, so a folder of an earlier run would be an update of its articles),
+    and its articles are deleted afterwards so that the cached library keeps its size.
     """
     library = assistant.library()
     bbc = [s.article.id for s in library.catalog.all(library.name) if "bbc" in s.article.origin]
-    run = time.strftime("%Y%m%d%H%M%S")  # new texts on every run: a rerun must not be a no-op
+    run = time.strftime("%Y%m%d%H%M%S")
     measured = []
-    for r in range(rounds):
-        folder = home.parent / f"hundred-{size}-{r}"
-        shutil.rmtree(folder, ignore_errors=True)
+    previous: list[str] = []
+    for r in range(rounds + 1):
+        folder = home.parent / f"hundred-{size}-{run}-{r}"
         folder.mkdir(parents=True)
         for i, article_id in enumerate(bbc[100 * r : 100 * (r + 1)]):
             full = library.catalog.get(library.name, article_id)  # all() leaves the text out
@@ -366,28 +381,36 @@ def ingest_hundred(
                 f"Scale test marker {size}-{r}-{i}-{run}."
             )
             (folder / f"a{i:03d}.txt").write_text(text, encoding="utf-8")
+        before = bare_rate(assistant, previous) if previous else 0.0
         started = time.perf_counter()
         report = assistant.ingest(folder)
         seconds = time.perf_counter() - started
+        added = [item.article_id for item in report.items if item.status == "added"]
         texts = [
             c.text
-            for item in report.items
-            if item.article_id
-            for c in library.catalog.chunks(library.name, item.article_id)
+            for article_id in added
+            if article_id
+            for c in library.catalog.chunks(library.name, article_id)
         ]
-        bare = time.perf_counter()
-        for first in range(0, len(texts), 256):
-            assistant.embedder.embed(texts[first : first + 256])
-        bare_seconds = time.perf_counter() - bare
-        articles = sum(1 for item in report.items if item.article_id)
-        measured.append((bare_seconds / seconds, seconds, len(texts), articles))
-    ratio, seconds, chunks, articles = sorted(measured)[len(measured) // 2]
+        after = bare_rate(assistant, texts)
+        rate = len(texts) / seconds
+        if previous:
+            measured.append(
+                (rate / ((before + after) / 2), rate / after, seconds, len(texts), len(added))
+            )
+        for article_id in added:
+            assert article_id is not None
+            assistant.delete(article_id)
+        shutil.rmtree(folder)
+        previous = texts
+    ratio, _, seconds, chunks, articles = sorted(measured)[len(measured) // 2]
     return {
         "ingest_100_s": round(seconds, 2),
         "ingest_100_chunks": chunks,
         "ingest_100_articles": articles,
         "ingest_100_vs_bare": round(ratio, 2),
         "ingest_100_vs_bare_rounds": [round(m[0], 2) for m in measured],
+        "ingest_100_vs_bare_after_rounds": [round(m[1], 2) for m in measured],
     }
 
 
