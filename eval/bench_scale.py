@@ -387,20 +387,15 @@ def ingest_hundred(
         started = time.perf_counter()
         report = assistant.ingest(folder)
         seconds = time.perf_counter() - started
-        added = [item.article_id for item in report.items if item.status == "added"]
-        texts = [
-            c.text
-            for article_id in added
-            if article_id
-            for c in library.catalog.chunks(library.name, article_id)
-        ]
+        added = [a for item in report.items if item.status == "added" and (a := item.article_id)]
+        texts = [c.text for a in added for c in library.catalog.chunks(library.name, a)]
         after = bare_rate(assistant, texts)
         rate = len(texts) / seconds
         if previous:
             measured.append(
                 (rate / ((before + after) / 2), rate / after, seconds, len(texts), len(added))
             )
-        leftovers += [a for a in added if a is not None]
+        leftovers += added
         shutil.rmtree(folder)
         previous = texts
     ratio, _, seconds, chunks, articles = sorted(measured)[len(measured) // 2]

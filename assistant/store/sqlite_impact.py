@@ -26,7 +26,6 @@ from assistant.store.impact import (
     Postings,
     chunk_postings,
     insert_new,
-    rank_values,
     score,
 )
 from assistant.store.lexical import bm25_idf, term_weight
@@ -306,15 +305,13 @@ def _cut(
     average: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Document frequencies with the pending postings counted, and kept + pending postings cut
-    to each term's TOP best, sorted by term then impact."""
+    to each term's TOP best, sorted by term then impact (`insert_new`: chunks are read in row
+    order, so every pending id is above every kept one)."""
     new = np.array(pending, dtype=np.int64).reshape(-1, 4)
     grown = np.zeros(size, dtype=np.int64)
     grown[: len(df)] = df
     grown += np.bincount(new[:, 0], minlength=size)[:size]
-    table = np.concatenate([kept, new])
-    weights = _postings(table).impacts(average)
-    table = table[np.lexsort((table[:, 1], -rank_values(weights), table[:, 0]))]
-    starts = np.r_[0, np.flatnonzero(np.diff(table[:, 0])) + 1] if len(table) else np.zeros(0)
-    sizes = np.diff(np.r_[starts, len(table)]).astype(np.int64)
-    rank = np.arange(len(table)) - np.repeat(starts.astype(np.int64), sizes)
-    return grown, table[rank < TOP]
+    counts = np.bincount(kept[:, 0], minlength=size)
+    table, counts = insert_new(kept[:, 1:], counts, new[:, 1:], new[:, 0], average)
+    terms = np.repeat(np.arange(size, dtype=np.int64), counts)
+    return grown, np.column_stack([terms, table])
