@@ -55,7 +55,7 @@ from assistant.parts import Parts
 from assistant.store.lexical import stem
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader-v1.json"
-READER_SHA256 = "276207bc93a85bbe22cd300027bff18602d42c20ab54551dedb8f79e2073a4c3"
+READER_SHA256 = "5ecd4d3d8a2ae326819326ba3501576451d361f2c8674e94e7f7cbc1454c6ac7"
 """sha256 of MODEL_PATH; eval/train_reader.py prints it after a retrain."""
 
 NO_SPAN = -5.0

@@ -18,13 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.answer.extractive import MONTHS, NUMBER_WORDS, match_key
+from assistant.answer.extractive import MONTHS, NUMBER_WORDS, match_key, match_keys
 from assistant.answer.features import Question
 from assistant.embeddings import TokenVectors
 from assistant.store.lexical import STOPWORDS, stem
 
 MAX_WORDS = 8
-TOKEN = re.compile(r"[$£€¥]?\d+(?:[.,:]\d+)*(?:%|[a-zA-Z]+)?|\w+(?:['’-]\w+)*|[^\w\s]")
+TOKEN = re.compile(
+    r"(?:[A-Z]\.){2,}|[$£€¥]?\d+(?:[.,:]\d+)*(?:%|[a-zA-Z]+)?|\w+(?:['’-]\w+)*|[^\w\s]"
+)
+"""A short answer's words: an initialism ("U.S.", "U.N.") is one word, so no span starts or
+ends inside it."""
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _INNER = frozenset("-/&()'’,.")
 """Punctuation a span may have inside it (a comma for "Paris, France")."""
@@ -72,6 +76,7 @@ SPAN_FEATURES = (
     "numeric_kind_unit",
     "date_kind_date",
     "date_kind_number",
+    "month_kind_date",
     "person_kind_capital",
     "place_kind_capital",
     "place_kind_preposition",
@@ -230,12 +235,18 @@ def candidate_spans(
     punct = np.array([not re.match(r"[\w$£€¥]", w) for w in words])
     stop = np.array([w in STOPWORDS for w in lower])
     article = np.array([w in _ARTICLES for w in lower])
-    keys = [match_key(stem(w)) if not p else "" for w, p in zip(lower, punct, strict=True)]
-    asked = np.array([bool(k) and k in q_keys for k in keys])
+    keys = [
+        [] if p else match_keys(w) if "." in w else [match_key(stem(w))]
+        for w, p in zip(lower, punct, strict=True)
+    ]  # "u.s." is asked when the question's "U.S." gave the keys "u" and "s"
+    asked = np.array([any(k and k in q_keys for k in ks) for ks in keys])
     number = np.array([_is_number(w) for w in lower], dtype=float)
     date = np.array(
         [bool(_YEAR.match(w)) or w in _DATE_WORDS or w.rstrip(".") in _DATE_WORDS for w in lower],
         dtype=float,
+    )
+    month = np.array(
+        [w[:1].isupper() and w.lower().rstrip(".") in MONTHS for w in words], dtype=float
     )
     capital = np.array([i > 0 and w[:1].isupper() for i, w in enumerate(words)], dtype=float)
     unit = np.array(
@@ -392,6 +403,7 @@ def candidate_spans(
         has_unit * numeric_kind,
         is_date * float(kind == "date"),
         is_number * float(kind == "date"),
+        (total(month) > 0) * float(kind == "date"),
         is_capital * float(kind == "person"),
         is_capital * float(kind == "place"),
         preposition * float(kind == "place"),
