@@ -186,6 +186,7 @@ class Assistant:
                     chunk_overlap=self.settings.chunk_overlap,
                     flush_chunks=self.settings.flush_chunks,
                     max_article_chars=self.settings.max_article_chars,
+                    exact_search_chunks=self.settings.exact_search_chunks,
                 )
             return self._libraries[name]
 

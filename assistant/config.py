@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     flush_chunks: int = Field(
         256, gt=0, le=100_000, description="chunks embedded and committed together while ingesting"
     )
+    exact_search_chunks: int = Field(
+        30_000,
+        ge=0,
+        description="libraries of up to this many chunks are searched exactly over the "
+        "catalog's vector copies, without opening the vector store's index; 0: never",
+    )
     top_k: int = Field(6, gt=0, le=100)
     fetch_timeout: float = Field(20.0, gt=0, description="seconds for one URL")
     fetch_max_bytes: int = Field(10_000_000, gt=0, description="size cap for one URL")

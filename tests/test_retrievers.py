@@ -39,16 +39,21 @@ def ingested(fake_assistant: Assistant, tmp_path: Path) -> Assistant:
 
 
 @pytest.mark.parametrize(
-    ("where_ids", "max_nearest"),
-    [(500, 10_000), (2, 10_000), (2, 5)],
-    ids=["store-filter", "nearest-ids", "nearest-too-few"],
+    ("where_ids", "max_nearest", "exact_chunks"),
+    [(500, 10_000, 0), (2, 10_000, 0), (2, 5, 0), (2, 5, 10_000)],
+    ids=["store-filter", "nearest-ids", "nearest-too-few", "catalog-exact"],
 )
 def test_dense_within_allowed_articles(
-    ingested: Assistant, where_ids: int, max_nearest: int, monkeypatch: pytest.MonkeyPatch
+    ingested: Assistant,
+    where_ids: int,
+    max_nearest: int,
+    exact_chunks: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(retrievers, "WHERE_IDS", where_ids)
     monkeypatch.setattr(retrievers, "MAX_NEAREST", max_nearest)
     library = ingested.library()
+    library.exact.max_chunks = exact_chunks  # 0: the vector store's paths
     allowed = sorted(a.id for a in library.articles())[::3]
     vector = ingested.embedder.embed(["What did officials say about power cuts?"])[0]
     exact = library.store.query(vector, 6, allowed)  # the store's own filtered search
@@ -87,19 +92,23 @@ def dated(request: pytest.FixtureRequest, hash_embedder: HashEmbedder, tmp_path:
     return assistant
 
 
+@pytest.mark.parametrize("exact_chunks", [0, 10_000], ids=["store", "catalog-exact"])
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
 def test_a_wide_date_window_is_asked_about_not_listed(
-    dated: Assistant, mode: str, monkeypatch: pytest.MonkeyPatch
+    dated: Assistant, mode: str, exact_chunks: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A date window that passes more than WIDE articles becomes a `Matching`: the searches ask
     the catalog about the candidates they meet, never list the window, and find what the
-    listed window finds."""
+    listed window finds (dense search by the vector store, or exactly over the catalog's
+    copies)."""
+    dated.library().exact.max_chunks = exact_chunks
     since = dt.date(2026, 1, 17)  # 32 of the 48 stories, more than a keyword pool (24)
     query = Query(filters=Filters(date_from=since))
     where = ArticleFilter(date_from=since)
     text = "Officials said power cuts mattered to people"
     vector = dated.embedder.embed([text])[0]
     listed = Retrieval(dated.parts(), mode).run(text, vector, query, 6)
+    assert (dated.library().exact.nearest(vector, 3) is not None) == bool(exact_chunks)
     assert isinstance(dated.library().filter_articles(where), frozenset)
 
     monkeypatch.setattr(library_module, "WIDE", 4)

@@ -105,6 +105,9 @@ class _Both:
     def nearest(self, search: Search) -> list[tuple[str, float]]:
         """The pool's nearest chunk ids by cosine, within the allowed articles if any."""
         store, articles = self.library.store, search.articles
+        exact = self.library.exact.nearest(search.vector, search.pool, articles)
+        if exact is not None:
+            return exact
         if articles is None:
             return store.nearest(search.vector, search.pool)
         if not at_most(articles, WHERE_IDS):

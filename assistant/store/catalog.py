@@ -150,6 +150,11 @@ class Catalog(Protocol):
     def chunks_with_vectors(
         self, library: str, chunk_ids: Sequence[str]
     ) -> tuple[dict[str, Chunk], dict[str, bytes]]: ...
+    def vector_rows(self, library: str) -> tuple[list[str], list[str], list[bytes]] | None:
+        """Every committed chunk's id, article id and `packed` vector, in row order; None
+        when a chunk has no vector copy (written before the catalog kept them)."""
+        ...
+
     def iter_chunks(self, library: str, page: int = 2000) -> Iterator[Chunk]: ...
     def filter_articles(
         self, library: str, where: ArticleFilter, limit: int | None = None

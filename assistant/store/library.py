@@ -50,6 +50,7 @@ from assistant.store.catalog import (
     StoredArticle,
     packed_by,
 )
+from assistant.store.exact import ExactIndex
 from assistant.store.vectors import VectorStore
 from assistant.tokens import Tokenizer
 
@@ -163,6 +164,7 @@ class Library:
         flush_chunks: int = FLUSH_CHUNKS,
         chunk_overlap: int = 30,
         max_article_chars: int = 2_000_000,
+        exact_search_chunks: int = 0,
     ) -> None:
         self.name = name
         self.catalog = catalog
@@ -173,6 +175,8 @@ class Library:
         self.chunk_overlap = chunk_overlap
         self.max_article_chars = max_article_chars
         self.flush_chunks = flush_chunks
+        self.exact = ExactIndex(catalog, name, exact_search_chunks)
+        """Dense search over the catalog's vector copies while the library is small."""
         self._filtered: dict[tuple[object, ...], AbstractSet[str]] = {}  # see `filter_articles`
         self._filtered_lock = threading.Lock()
         self._check_embedder()

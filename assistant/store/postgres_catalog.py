@@ -513,6 +513,17 @@ class PostgresCatalog:
         chunks = {str(r[0]): _chunk(r[:-1]) for r in rows}
         return chunks, {str(r[0]): bytes(r[-1]) for r in rows if r[-1] is not None}
 
+    def vector_rows(self, library: str) -> tuple[list[str], list[str], list[bytes]] | None:
+        """Every committed chunk's id, article id and `packed` vector, in row order; None
+        when a chunk has no vector copy."""
+        rows = self._rows(
+            "SELECT id, article_id, vector FROM chunks WHERE library = %s ORDER BY n",
+            (library,),
+        )
+        if any(r[2] is None for r in rows):
+            return None
+        return [str(r[0]) for r in rows], [str(r[1]) for r in rows], [bytes(r[2]) for r in rows]
+
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""
         return set(self.owners(library, chunk_ids))

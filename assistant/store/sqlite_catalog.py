@@ -623,6 +623,22 @@ class SqliteCatalog:
         chunks = {str(r[0]): _chunk(r[:-1]) for r in rows}
         return chunks, {str(r[0]): bytes(r[-1]) for r in rows if isinstance(r[-1], bytes)}
 
+    def vector_rows(self, library: str) -> tuple[list[str], list[str], list[bytes]] | None:
+        """Every committed chunk's id, article id and `packed` vector, in row order; None
+        when a chunk has no vector copy."""
+        rows = self._rows(
+            "SELECT id, article_id, vector FROM chunks WHERE library = ? ORDER BY n",
+            (library,),
+        )
+        blobs = [r[2] for r in rows]
+        if not all(isinstance(b, bytes) for b in blobs):
+            return None
+        return (
+            [str(r[0]) for r in rows],
+            [str(r[1]) for r in rows],
+            [b for b in blobs if isinstance(b, bytes)],
+        )
+
     def owned(self, library: str, chunk_ids: Sequence[str]) -> set[str]:
         """The chunk ids an article owns."""
         return set(self.owners(library, chunk_ids))

@@ -1,0 +1,120 @@
+"""Exact dense search over the catalog's vector copies, for libraries small enough to hold.
+
+The catalog keeps a float16 copy of every committed chunk's vector (see catalog.packed). For a
+library of up to `Settings.exact_search_chunks` chunks, a question's nearest chunks are found by
+one matrix product over those copies instead of the vector store's index: a cold `assistant
+ask` then never imports chromadb nor loads its index (about a second of a two-second cold ask on
+the BBC library), and the ranking is exact rather than approximate. The copies are read once per
+process and read again whenever the library's generation moves (another writer committed).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from assistant.store.catalog import Catalog, members, unpacked
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    generation: int
+    ids: list[str]
+    owners: NDArray[np.int64]
+    """Per row, the index of its article in `articles`."""
+    articles: list[str]
+    matrix: NDArray[np.float32]
+    """Unit rows (a zero vector stays zero)."""
+
+
+class ExactIndex:
+    """A library's committed vectors in memory, searched exactly; None when it does not apply."""
+
+    def __init__(self, catalog: Catalog, library: str, max_chunks: int) -> None:
+        self.catalog = catalog
+        self.library = library
+        self.max_chunks = max_chunks
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    def nearest(
+        self, vector: NDArray[np.float32], k: int, articles: Collection[str] | None = None
+    ) -> list[tuple[str, float]] | None:
+        """The k nearest committed chunks by cosine, best first, within `articles` if given;
+        None when the library is larger than `max_chunks` or a chunk has no vector copy (the
+        caller asks the vector store then)."""
+        loaded = self._current()
+        if loaded is None:
+            return None
+        if k <= 0 or not loaded.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(query))
+        if query.shape[0] != loaded.matrix.shape[1] or norm == 0.0:
+            return None
+        # einsum, not `@`: the BLAS product would start OpenBLAS's threads, which keep spinning
+        # after it and slowed the reader's ONNX calls on two cores by about 10 ms per question.
+        scores = np.einsum("ij,j->i", loaded.matrix, query / norm)
+        if articles is None:
+            return [(loaded.ids[i], float(scores[i])) for i in _best(scores, k)]
+        # Within allowed articles: ask about the articles of the best rows, more and more of
+        # them, as the vector store's path does (a `Matching` answers per asked article).
+        verdict: dict[int, bool] = {}
+        wanted = k
+        while True:
+            top = _best(scores, wanted)
+            unknown = {int(o) for o in loaded.owners[top]} - verdict.keys()
+            if unknown:
+                passed = members(articles, [loaded.articles[o] for o in unknown])
+                verdict.update((o, loaded.articles[o] in passed) for o in unknown)
+            kept = [int(i) for i in top if verdict[int(loaded.owners[i])]]
+            if len(kept) >= k or len(top) == len(scores):
+                return [(loaded.ids[i], float(scores[i])) for i in kept[:k]]
+            wanted *= 8
+
+    def _current(self) -> _Loaded | None:
+        row = self.catalog.library(self.library)
+        if row is None or row.n_chunks > self.max_chunks:
+            self._loaded = None
+            return None
+        generation = self.catalog.generation(self.library)
+        with self._lock:
+            loaded = self._loaded
+            if loaded is None or loaded.generation != generation:
+                loaded = self._load(generation)
+                self._loaded = loaded
+            return loaded
+
+    def _load(self, generation: int) -> _Loaded | None:
+        rows = self.catalog.vector_rows(self.library)
+        if rows is None:
+            return None
+        ids, owners, blobs = rows
+        if len(ids) > self.max_chunks:
+            return None
+        articles = sorted(set(owners))
+        index = {a: i for i, a in enumerate(articles)}
+        matrix = unpacked(blobs) if blobs else np.zeros((0, 0), dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else None
+        if norms is not None:
+            matrix = (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        return _Loaded(
+            generation=generation,
+            ids=ids,
+            owners=np.asarray([index[a] for a in owners], dtype=np.int64),
+            articles=articles,
+            matrix=matrix,
+        )
+
+
+def _best(scores: NDArray[np.float32], n: int) -> NDArray[np.intp]:
+    """The rows of the n best scores, best first (ties in row order)."""
+    n = min(n, len(scores))
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    top = np.argpartition(-scores, n - 1)[:n]
+    return top[np.lexsort((top, -scores[top]))]
