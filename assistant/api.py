@@ -513,8 +513,9 @@ class Assistant:
         )
 
     def warm_up(self, library: str | None = None, *, freeze: bool = False) -> tuple[int, int]:
-        """Load what the first question would: the embedder, the vector index, the keyword
-        index; (articles, chunks) of the library.
+        """Load what the first question would: the embedder, the vector index (and the exact
+        search's copy of a small library's vectors), the keyword index; (articles, chunks) of
+        the library.
 
         `freeze`, for a process that keeps running (`assistant serve` and `assistant ui` set
         it): then move every object loaded so far out of the garbage collector's full passes
@@ -523,7 +524,8 @@ class Assistant:
         call it after loading, not in a loop."""
         lib = self.library(library, must_exist=True)
         vector = lib.embedder.embed(["warm up"])[0]
-        lib.store.query(vector, 1)
+        lib.store.query(vector, 1)  # `serve` owns the store for the other processes
+        lib.exact.nearest(vector, 1)
         lib.lexical().search("warm up", 1)
         if freeze:
             gc.collect()  # what is garbage now should not become permanent

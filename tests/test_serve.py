@@ -81,6 +81,7 @@ def test_a_long_running_warm_up_freezes_what_it_loaded(fake_assistant: Assistant
     before = gc.get_freeze_count()
     fake_assistant.warm_up()
     assert gc.get_freeze_count() == before
+    assert fake_assistant.library().exact._loaded is not None  # a small library's vectors
     try:
         assert fake_assistant.warm_up(freeze=True) == (1, 1)
         assert gc.get_freeze_count() > before + 1000  # modules, classes, the library's objects
