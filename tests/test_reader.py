@@ -117,6 +117,27 @@ def test_a_sentence_holding_straight_quotes_is_quoted_in_curly_ones() -> None:
             None,
             id="no-number-for-how-many",
         ),
+        pytest.param(
+            "How long did the siege last?",
+            "The siege began on 4 August 1915 and ended in spring.",
+            "4",
+            None,
+            id="day-of-a-date-for-how-long",
+        ),
+        pytest.param(
+            "Where did rescuers search?",
+            "Rescuers searched the hillside on Tuesday.",
+            "Tuesday",
+            None,
+            id="weekday-for-where",
+        ),
+        pytest.param(
+            "How long did the siege last?",
+            "The siege lasted 4 months before the town fell.",
+            "4",
+            "4",
+            id="a-count-still-leads",
+        ),
     ],
 )
 def test_an_answer_leads_only_with_a_span_of_the_kind_asked(

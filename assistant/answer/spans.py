@@ -189,6 +189,14 @@ def _is_number(word: str) -> bool:
     return bool(re.search(r"\d", word)) or word in _NUMBER_WORDS
 
 
+_DAY_NUMBER = re.compile(r"(?:[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?$")
+_MONTH_AFTER = re.compile(rf"\s+(?:of\s+)?(?:{_MONTH})\b")
+_CALENDAR_NAMES = frozenset(m for m in MONTHS if len(m) > 3) | frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+"""Whole weekday and month names ("May" is also a name: a person asked for may be one)."""
+
+
 def fits(sentence: str, start: int, end: int, kind: str | None) -> bool:
     """Whether the span is of the kind asked, so that an answer may lead with it: a number
     for how many / how much / how long, a number or date word for when, and for who, where or
@@ -202,11 +210,24 @@ def fits(sentence: str, start: int, end: int, kind: str | None) -> bool:
     (False, False)
     >>> fits("the U.S. said", 4, 5, "place"), fits("in Kyiv. Mr Smith", 3, 7, "place")
     (False, True)
+
+    The day of a date is not a count, nor a weekday or month a place or a person:
+
+    >>> fits("It began on 4 August 1915.", 12, 13, "duration")
+    False
+    >>> fits("searched on Tuesday", 12, 19, "place"), fits("said on Tuesday", 8, 15, "person")
+    (False, False)
     """
     text = sentence[start:end]
     words = [w.lower().rstrip(".") for w in TOKEN.findall(text)]
     if kind in _NUMERIC_KINDS:
+        if _DAY_NUMBER.match(text) and (
+            _MONTH_AFTER.match(sentence, end) or _MONTH_BEFORE.search(sentence[:start])
+        ):
+            return False
         return any(_is_number(w) or w.rstrip("s") in _NUMBER_WORDS for w in words)
+    if kind in ("place", "person") and words and all(w in _CALENDAR_NAMES for w in words):
+        return False
     if kind == "date":
         return any(re.search(r"\d", w) or w in _DATE_WORDS for w in words)
     if start > 0 and sentence[start - 1] in "\"“'‘" and end < len(sentence):
