@@ -452,6 +452,8 @@ def measure(home: Path, size: int, synthetic: bool, questions: list[str]) -> dic
     assistant = Assistant(Settings(home=home, _env_file=None))  # type: ignore[call-arg]
     library = assistant.library()
     out["articles"], out["chunks"] = library.stats()
+    # Small libraries are searched exactly over the catalog's copies (ASSISTANT_EXACT_SEARCH_CHUNKS)
+    out["dense_search"] = "exact" if out["chunks"] <= library.exact.max_chunks else "chroma"
     out.update(fill_vectors(library))
     out.update(keyword_index(library, questions))
     out.update(downstream(assistant, questions, ANSWERS))
