@@ -61,7 +61,7 @@ def assert_nearest(found: list[tuple[str, float]] | None, cosine: dict[str, floa
 
 
 def test_exact_neighbours_equal_brute_force_and_follow_commits(
-    fake_assistant: Assistant, tmp_path: Path
+    fake_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_stories(tmp_path / "news", 30)
     fake_assistant.ingest(tmp_path / "news")
@@ -76,7 +76,11 @@ def test_exact_neighbours_equal_brute_force_and_follow_commits(
     within = library.exact.nearest(vector, 5, allowed)
     assert_nearest(within, brute_force(fake_assistant, vector, allowed), 5)
 
-    # Another writer commits: the next search reads the copies again and finds the new chunk.
+    # Another writer commits: the next search reads only the new chunk's copy and finds it.
+    def full_read(library: str) -> None:
+        raise AssertionError("a commit should not make the exact search read every copy")
+
+    monkeypatch.setattr(library.catalog, "vector_rows", full_read)
     other = Assistant(fake_assistant.settings, embedder=fake_assistant.embedder)
     (tmp_path / "late").mkdir()
     (tmp_path / "late" / "late.txt").write_text(
@@ -88,9 +92,12 @@ def test_exact_neighbours_equal_brute_force_and_follow_commits(
     assert top is not None
     late_id = next(a.id for a in library.articles() if a.source.endswith("late.txt"))
     assert library.catalog.owners(library.name, [top[0][0]]) == {top[0][0]: late_id}
+    assert_nearest(library.exact.nearest(vector, 8), brute_force(fake_assistant, vector), 8)
     other.delete(late_id)
     after = library.exact.nearest(late[0], 40)
     assert after is not None and top[0][0] not in {c for c, _ in after}
+    everything = library.exact.nearest(late[0], 1000)
+    assert everything is not None and len(everything) == library.catalog.count(library.name)[1]
 
 
 def test_large_libraries_and_missing_copies_go_to_the_vector_store(
@@ -115,7 +122,12 @@ def test_large_libraries_and_missing_copies_go_to_the_vector_store(
     with sqlite3.connect(fake_assistant.settings.home / "catalog.sqlite3") as db:
         db.execute("UPDATE chunks SET vector = NULL WHERE rowid = (SELECT MIN(rowid) FROM chunks)")
         db.execute("UPDATE libraries SET generation = generation + 1")
-    assert library.exact.nearest(vector, 5) is None  # an older row without a copy
+    reads = []
+    vector_rows = library.catalog.vector_rows
+    library.catalog.vector_rows = lambda name: reads.append(name) or vector_rows(name)  # type: ignore[method-assign]
+    for _ in range(3):
+        assert library.exact.nearest(vector, 5) is None  # an older row without a copy
+    assert len(reads) == 1  # not read again until the library changes
 
 
 @pytest.mark.parametrize(("limit", "opens_chroma"), [("30000", False), ("0", True)])

@@ -5,7 +5,8 @@ library of up to `Settings.exact_search_chunks` chunks, a question's nearest chu
 one matrix product over those copies instead of the vector store's index: a cold `assistant
 ask` then never imports chromadb nor loads its index (about a second of a two-second cold ask on
 the BBC library), and the ranking is exact rather than approximate. The copies are read once per
-process and read again whenever the library's generation moves (another writer committed).
+process; when the library's generation moves (a writer committed), the rows of removed chunks
+are dropped and only the new chunks' copies are read.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class ExactIndex:
         self.library = library
         self.max_chunks = max_chunks
         self._loaded: _Loaded | None = None
+        self._unusable: int | None = None
+        """The generation at which a chunk had no copy (the vector store answers)."""
         self._lock = threading.Lock()
 
     def nearest(
@@ -83,32 +86,66 @@ class ExactIndex:
             return None
         generation = self.catalog.generation(self.library)
         with self._lock:
+            if generation == self._unusable:
+                return None  # a chunk without a copy: not read again until the next change
             loaded = self._loaded
             if loaded is None or loaded.generation != generation:
-                loaded = self._load(generation)
+                updated = self._update(loaded, generation) if loaded is not None else None
+                loaded = updated or self._load(generation)
                 self._loaded = loaded
+                if loaded is None:
+                    self._unusable = generation
             return loaded
 
     def _load(self, generation: int) -> _Loaded | None:
+        """Every committed chunk's copy, in one read."""
         rows = self.catalog.vector_rows(self.library)
-        if rows is None:
+        if rows is None or len(rows[0]) > self.max_chunks:
             return None
         ids, owners, blobs = rows
-        if len(ids) > self.max_chunks:
+        return _built(generation, ids, owners, _unit(unpacked(blobs)) if blobs else None)
+
+    def _update(self, previous: _Loaded, generation: int) -> _Loaded | None:
+        """`previous` after other commits: the rows of removed chunks dropped, the copies of
+        new ones read (chunk ids name their content, so a kept id keeps its vector). None: read
+        everything again instead (more new than kept, or a new chunk without a copy)."""
+        owners = {
+            c: a for a, chunks in self.catalog.chunk_ids(self.library).items() for c in chunks
+        }
+        position = {c: i for i, c in enumerate(previous.ids)}
+        new = [c for c in owners if c not in position]
+        if len(owners) > self.max_chunks or len(new) > len(owners) // 2:
             return None
-        articles = sorted(set(owners))
-        index = {a: i for i, a in enumerate(articles)}
-        matrix = unpacked(blobs) if blobs else np.zeros((0, 0), dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else None
-        if norms is not None:
-            matrix = (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-        return _Loaded(
-            generation=generation,
-            ids=ids,
-            owners=np.asarray([index[a] for a in owners], dtype=np.int64),
-            articles=articles,
-            matrix=matrix,
-        )
+        found, kept = self.catalog.chunks_with_vectors(self.library, new) if new else ({}, {})
+        if any(c not in kept for c in found):
+            return None
+        added = [c for c in new if c in kept]  # not found: deleted since the listing
+        rows = [position[c] for c in owners if c in position]
+        parts = [previous.matrix[rows]] if rows else []
+        if added:
+            parts.append(_unit(unpacked([kept[c] for c in added])))
+        ids = [previous.ids[r] for r in rows] + added
+        matrix = np.vstack(parts) if parts else None
+        return _built(generation, ids, [owners[c] for c in ids], matrix)
+
+
+def _unit(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _built(
+    generation: int, ids: list[str], owners: list[str], matrix: NDArray[np.float32] | None
+) -> _Loaded:
+    articles = sorted(set(owners))
+    index = {a: i for i, a in enumerate(articles)}
+    return _Loaded(
+        generation=generation,
+        ids=ids,
+        owners=np.asarray([index[a] for a in owners], dtype=np.int64),
+        articles=articles,
+        matrix=matrix if matrix is not None else np.zeros((0, 0), dtype=np.float32),
+    )
 
 
 def _best(scores: NDArray[np.float32], n: int) -> NDArray[np.intp]:
