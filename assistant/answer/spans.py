@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from assistant.answer.extractive import MONTHS, NUMBER_WORDS, match_key, match_keys
+from assistant.answer.extractive import DAYS, MONTHS, NUMBER_WORDS, match_key, match_keys
 from assistant.answer.features import Question
 from assistant.embeddings import TokenVectors
 from assistant.store.lexical import STOPWORDS, stem
@@ -35,7 +35,8 @@ _INNER = frozenset("-/&()'’,.")
 _YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})s?$")
 _DATE_WORDS = frozenset(
     MONTHS
-    + "monday tuesday wednesday thursday friday saturday sunday century decade".split()
+    + DAYS
+    + "century decade".split()
     + "today yesterday tomorrow week weekend spring summer autumn winter".split()
 )
 _NUMBER_WORDS = frozenset(NUMBER_WORDS) | {"zero", "dozen", "percent", "trillion"}
@@ -191,9 +192,7 @@ def _is_number(word: str) -> bool:
 
 _DAY_NUMBER = re.compile(r"(?:[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?$")
 _MONTH_AFTER = re.compile(rf"\s+(?:of\s+)?(?:{_MONTH})\b")
-_CALENDAR_NAMES = frozenset(m for m in MONTHS if len(m) > 3) | frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_CALENDAR_NAMES = frozenset(m for m in MONTHS if len(m) > 3) | frozenset(DAYS)
 """Whole weekday and month names ("May" is also a name: a person asked for may be one)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from assistant.embeddings import normalize
 from assistant.store.catalog import Catalog, members, unpacked
 
 
@@ -103,7 +104,7 @@ class ExactIndex:
         if rows is None or len(rows[0]) > self.max_chunks:
             return None
         ids, owners, blobs = rows
-        return _built(generation, ids, owners, _unit(unpacked(blobs)) if blobs else None)
+        return _built(generation, ids, owners, normalize(unpacked(blobs)) if blobs else None)
 
     def _update(self, previous: _Loaded, generation: int) -> _Loaded | None:
         """`previous` after other commits: the rows of removed chunks dropped, the copies of
@@ -123,15 +124,10 @@ class ExactIndex:
         rows = [position[c] for c in owners if c in position]
         parts = [previous.matrix[rows]] if rows else []
         if added:
-            parts.append(_unit(unpacked([kept[c] for c in added])))
+            parts.append(normalize(unpacked([kept[c] for c in added])))
         ids = [previous.ids[r] for r in rows] + added
         matrix = np.vstack(parts) if parts else None
         return _built(generation, ids, [owners[c] for c in ids], matrix)
-
-
-def _unit(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def _built(
